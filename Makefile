@@ -1,0 +1,59 @@
+# Auralis: `make run` and `make test` are the whole contract with a new user.
+#   make run               install missing Debian packages, build, launch
+#   make test              install, build, run the test suite (ctest, without benchmarks)
+#   make test SANITIZE=1   the same in an ASan+UBSan build (build-asan/)
+#   make bench             the benchmarks (label bench)
+#   make format            apply .clang-format
+# Variables: CUDA=AUTO|ON|OFF, BUILD_TYPE=RelWithDebInfo, JOBS=2, ARGS="..." (for run).
+
+CUDA       ?= AUTO
+BUILD_TYPE ?= RelWithDebInfo
+JOBS       ?= 2
+SANITIZE   ?= 0
+ARGS       ?=
+
+ifeq ($(SANITIZE),1)
+BUILD_DIR  ?= build-asan
+SAN_FLAG   := ON
+else
+BUILD_DIR  ?= build
+SAN_FLAG   := OFF
+endif
+
+CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAURALIS_CUDA=$(CUDA) \
+               -DAURALIS_SANITIZE=$(SAN_FLAG) $(EXTRA_CMAKE_FLAGS)
+
+.PHONY: run test bench build configure deps-run deps-test format clean
+
+deps-run:
+	@packaging/install-deps.sh run
+
+deps-test:
+	@packaging/install-deps.sh test
+
+# Configure only when the build folder is new or the flags changed.
+configure:
+	@if [ ! -f $(BUILD_DIR)/build.ninja ] || [ "$$(cat $(BUILD_DIR)/.auralis-flags 2>/dev/null)" != "$(CMAKE_FLAGS)" ]; then \
+	  cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) && echo "$(CMAKE_FLAGS)" > $(BUILD_DIR)/.auralis-flags; \
+	fi
+
+build: deps-run configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: deps-test configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure --label-exclude bench -j $(JOBS)
+
+bench: deps-test configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure --label-regex bench --verbose
+
+run: build
+	@echo "Rendering a 30 s demo with the node (the serving mode arrives with the streaming node)."
+	$(BUILD_DIR)/app/auralis-node render -o $(BUILD_DIR)/demo.wav --seconds 30 $(ARGS)
+
+format:
+	@find app core synth ui tests -name '*.cpp' -o -name '*.h' -o -name '*.cu' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan

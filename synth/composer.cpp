@@ -1,0 +1,305 @@
+#include "synth/composer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace auralis::synth {
+
+namespace {
+
+// Weight of a root movement by its size in scale steps (0 = stay ... 6 = a step down).
+// Steps and thirds dominate, which keeps the harmony drifting rather than cadencing.
+constexpr std::array<double, 7> kMotion = {0.35, 1.0, 1.1, 1.0, 0.7, 1.1, 1.0};
+
+// The chord that gives each mode its colour, favoured by the chain.
+int colourDegree(Mode mode) {
+    switch (mode) {
+    case Mode::Ionian:
+    case Mode::Dorian:
+        return 3; // IV
+    case Mode::Phrygian:
+    case Mode::Lydian:
+        return 1; // bII / II
+    case Mode::Mixolydian:
+        return 6; // bVII
+    case Mode::Aeolian:
+        return 5; // bVI
+    }
+    return 0;
+}
+
+std::int32_t framesOf(double seconds) {
+    return static_cast<std::int32_t>(std::lround(seconds * kSampleRate));
+}
+
+void panGains(double pan, double gain, float& l, float& r) {
+    const double angle = (pan + 1.0) * std::numbers::pi / 4.0; // constant power
+    l = static_cast<float>(gain * std::cos(angle));
+    r = static_cast<float>(gain * std::sin(angle));
+}
+
+int pitchClassOf(int key, Mode mode, int degree) {
+    const auto iv = modeIntervals(mode);
+    return (key + iv[static_cast<std::size_t>(((degree % 7) + 7) % 7)]) % 12;
+}
+
+// Lowest MIDI pitch >= floor with pitch class pc.
+int pitchAtOrAbove(int pc, int floor) {
+    return floor + (((pc - floor) % 12) + 12) % 12;
+}
+
+} // namespace
+
+double chordTransitionWeight(Mode mode, int from, int to) {
+    if (to == diminishedDegree(mode)) {
+        return 0.0; // no diminished triads
+    }
+    if (from == 4 && to == 0) {
+        return 0.0; // no V-I cadence
+    }
+    double w = kMotion[static_cast<std::size_t>(((to - from) % 7 + 7) % 7)];
+    if (to == 0) {
+        w *= 1.2;
+    }
+    if (to == colourDegree(mode)) {
+        w *= 1.6;
+    }
+    return w;
+}
+
+std::uint32_t phaseIncrement(double midi, double cents) {
+    const double hz = 440.0 * std::pow(2.0, (midi + cents / 100.0 - 69.0) / 12.0);
+    return static_cast<std::uint32_t>(std::llround(hz * 4294967296.0 / kSampleRate));
+}
+
+Composer::Composer(std::uint64_t seed, const MusicParams& params)
+    : m_seed(seed), m_params(params) {}
+
+dsp::Note& Composer::addNote(PhrasePlan& plan) {
+    dsp::Note& n = plan.notes[static_cast<std::size_t>(plan.noteCount++)];
+    n = dsp::Note{};
+    return n;
+}
+
+void Composer::next(PhrasePlan& plan) {
+    const MusicParams p = m_params;
+    plan.index = m_index;
+    plan.start = m_nextStart;
+    plan.frames = phraseFrames(p.bpm);
+    plan.params = p;
+    plan.noteCount = 0;
+    plan.melodyCount = 0;
+
+    // Each phrase draws from its own stream, derived from the seed and the phrase index.
+    Rng rng(m_seed ^ (0xA0761D6478BD642Full * static_cast<std::uint64_t>(m_index + 1)));
+
+    std::int32_t slotStart[kEighthsPerPhrase + 1];
+    for (int s = 0; s <= kEighthsPerPhrase; ++s) {
+        slotStart[s] = static_cast<std::int32_t>(
+            std::lround(static_cast<double>(s) * plan.frames / kEighthsPerPhrase));
+    }
+
+    composeChords(plan, rng);
+    for (int bar = 0; bar < 2; ++bar) {
+        const std::int32_t from = slotStart[bar * 8];
+        const std::int32_t barFrames = slotStart[bar * 8 + 8] - from;
+        addPad(plan, rng, plan.start + from, barFrames, plan.chords[static_cast<std::size_t>(bar)]);
+    }
+
+    // Bass: the root, once per bar when calm, root and root-or-fifth on beats 1 and 3 above.
+    for (int bar = 0; bar < 2; ++bar) {
+        const Chord& chord = plan.chords[static_cast<std::size_t>(bar)];
+        const int notesInBar = p.intensity < 0.5 ? 1 : 2;
+        for (int i = 0; i < notesInBar; ++i) {
+            const int slot = bar * 8 + i * (8 / notesInBar);
+            const std::int32_t len = slotStart[slot + 8 / notesInBar] - slotStart[slot];
+            const int pc = (i == 1 && rng.uniform() < 0.4) ? chord.pcs[2] : chord.pcs[0];
+            dsp::Note& n = addNote(plan);
+            n.voice = dsp::kBass;
+            n.start = plan.start + slotStart[slot];
+            n.hold = static_cast<std::int32_t>(len * 0.94);
+            n.attack = framesOf(0.06);
+            n.release = framesOf(0.9);
+            n.phase0[0] = rng.u32();
+            n.inc[0] = phaseIncrement(pitchAtOrAbove(pc, 36));
+            const double vel = 0.6 + 0.3 * p.intensity;
+            panGains(0.0, 0.30 * vel, n.gainL[0], n.gainR[0]);
+            n.send = 0.12f;
+        }
+    }
+
+    composeMelody(plan, rng, slotStart);
+
+    // Soft percussion: a kick on each downbeat from intensity 0.4, on beats 1 and 3 from 0.7.
+    if (p.intensity >= 0.4) {
+        for (int slot = 0; slot < kEighthsPerPhrase; slot += 4) {
+            const bool downbeat = slot % 8 == 0;
+            if (!downbeat && p.intensity < 0.7) {
+                continue;
+            }
+            dsp::Note& n = addNote(plan);
+            n.voice = dsp::kKick;
+            n.start = plan.start + slotStart[slot];
+            n.attack = framesOf(0.002);
+            n.hold = framesOf(0.25);
+            n.release = framesOf(0.3);
+            n.decay = 7.0f;
+            const double vel = (downbeat ? 1.0 : 0.6) * (0.4 + 0.6 * p.intensity);
+            panGains(0.0, 0.5 * vel, n.gainL[0], n.gainR[0]);
+            n.send = 0.08f;
+        }
+    }
+    // A noise swell rising through the second bar into the next phrase.
+    if (p.intensity >= 0.5 && rng.uniform() < 0.6) {
+        dsp::Note& n = addNote(plan);
+        n.voice = dsp::kSwell;
+        n.start = plan.start + slotStart[8];
+        n.hold = plan.frames - slotStart[8];
+        n.attack = static_cast<std::int32_t>(n.hold * 0.85);
+        n.release = framesOf(0.45);
+        n.phase0[0] = rng.u32() | 1u; // noise seeds
+        n.phase0[1] = rng.u32() | 1u;
+        panGains(0.0, 0.07 * p.intensity, n.gainL[0], n.gainR[0]);
+        n.send = 0.7f;
+    }
+
+    m_nextStart += plan.frames;
+    ++m_index;
+}
+
+void Composer::composeChords(PhrasePlan& plan, Rng& rng) {
+    const MusicParams& p = plan.params;
+    for (int bar = 0; bar < 2; ++bar) {
+        int degree = 0;
+        if (m_index > 0 || bar > 0) {
+            // The chain continues from the previous chord, across phrase boundaries too.
+            std::array<double, 7> w{};
+            double total = 0;
+            for (int to = 0; to < 7; ++to) {
+                w[static_cast<std::size_t>(to)] = chordTransitionWeight(p.mode, m_degree, to);
+                total += w[static_cast<std::size_t>(to)];
+            }
+            double u = rng.uniform() * total;
+            degree = 6;
+            for (int to = 0; to < 7; ++to) {
+                u -= w[static_cast<std::size_t>(to)];
+                if (u < 0 && w[static_cast<std::size_t>(to)] > 0) {
+                    degree = to;
+                    break;
+                }
+            }
+        }
+        m_degree = degree;
+        Chord& c = plan.chords[static_cast<std::size_t>(bar)];
+        c.degree = degree;
+        c.size = 3;
+        for (int i = 0; i < 3; ++i) {
+            c.pcs[static_cast<std::size_t>(i)] = pitchClassOf(p.key, p.mode, degree + 2 * i);
+        }
+        const double colour = rng.uniform();
+        if (colour < 0.4) {
+            c.pcs[3] = pitchClassOf(p.key, p.mode, degree + 6); // seventh
+            c.size = 4;
+        } else if (colour < 0.7) {
+            c.pcs[3] = pitchClassOf(p.key, p.mode, degree + 1); // added ninth
+            c.size = 4;
+        }
+    }
+}
+
+void Composer::addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::int32_t barFrames,
+                      const Chord& chord) {
+    const int root = pitchAtOrAbove(chord.pcs[0], 48);
+    for (int i = 0; i < chord.size; ++i) {
+        const int pitch =
+            i == 0 ? root : pitchAtOrAbove(chord.pcs[static_cast<std::size_t>(i)], root + 5);
+        const std::int32_t stagger = framesOf(rng.uniform(0.0, 0.08));
+        dsp::Note& n = addNote(plan);
+        n.voice = dsp::kPad;
+        n.start = barStart + stagger;
+        n.hold = barFrames - stagger + framesOf(0.3); // overlap into the next chord
+        n.attack = std::min(barFrames / 2, framesOf(1.6));
+        n.release = framesOf(2.6);
+        const double vel = (i == 0 ? 1.0 : 0.8) * (0.85 + 0.15 * rng.uniform()) *
+                           (0.8 + 0.2 * plan.params.intensity);
+        constexpr double kDetune[3] = {-7.0, 0.0, 7.0};
+        constexpr double kPan[3] = {-0.55, 0.0, 0.55};
+        for (int o = 0; o < 3; ++o) {
+            n.phase0[o] = rng.u32();
+            n.inc[o] = phaseIncrement(pitch, kDetune[o] + rng.uniform(-2.0, 2.0));
+            panGains(kPan[o], 0.075 * vel, n.gainL[o], n.gainR[o]);
+        }
+    }
+}
+
+void Composer::composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[]) {
+    const MusicParams& p = plan.params;
+    const double density = 0.15 + 0.55 * p.intensity;
+    const std::int32_t slotFrames = plan.frames / kEighthsPerPhrase;
+    int busyUntil = 0;
+    for (int slot = 0; slot < kEighthsPerPhrase; ++slot) {
+        if (slot < busyUntil) {
+            continue;
+        }
+        const double onset = density + (slot % 8 == 0 ? 0.15 : 0.0);
+        if (rng.uniform() >= onset) {
+            continue;
+        }
+        const Chord& chord = plan.chords[static_cast<std::size_t>(slot / 8)];
+        // Category: 70 % chord tone, 25 % other scale tone, 5 % chromatic.
+        const double u = rng.uniform();
+        const int category = u < 0.70 ? 0 : (u < 0.95 ? 1 : 2);
+        std::array<double, 25> weight{};
+        double total = 0;
+        for (int i = 0; i < 25; ++i) {
+            const int pitch = 62 + i;
+            const int pc = pitch % 12;
+            const bool scale = inScale(p.key, p.mode, pc);
+            const int cat = chord.contains(pc) ? 0 : (scale ? 1 : 2);
+            if (cat != category) {
+                continue;
+            }
+            double w = std::exp(-std::abs(pitch - m_lastPitch) / 3.5);
+            if (pitch == m_lastPitch) {
+                w *= 0.4;
+            }
+            weight[static_cast<std::size_t>(i)] = w;
+            total += w;
+        }
+        double pick = rng.uniform() * total;
+        int pitch = m_lastPitch;
+        for (int i = 0; i < 25; ++i) {
+            if (weight[static_cast<std::size_t>(i)] <= 0) {
+                continue;
+            }
+            pitch = 62 + i;
+            pick -= weight[static_cast<std::size_t>(i)];
+            if (pick < 0) {
+                break;
+            }
+        }
+        const int maxLen = 2 + static_cast<int>((1.0 - p.intensity) * 3.0);
+        const int len = 1 + rng.below(maxLen);
+        busyUntil = slot + len;
+
+        plan.melody[static_cast<std::size_t>(plan.melodyCount++)] = {slot, pitch};
+        dsp::Note& n = addNote(plan);
+        n.voice = dsp::kLead;
+        n.start = plan.start + slotStart[slot];
+        n.hold = static_cast<std::int32_t>(len * slotFrames * 0.92);
+        n.attack = framesOf(0.025);
+        n.release = framesOf(0.5);
+        n.phase0[0] = rng.u32();
+        n.phase0[1] = rng.u32();
+        n.inc[0] = phaseIncrement(pitch);
+        n.inc[1] = phaseIncrement(pitch, 6.0);
+        n.osc2 = 0.35f;
+        const double vel = 0.5 + 0.4 * p.intensity + rng.uniform(-0.08, 0.08);
+        panGains(rng.uniform(-0.3, 0.3), 0.16 * vel, n.gainL[0], n.gainR[0]);
+        n.send = 0.55f;
+        m_lastPitch = pitch;
+    }
+}
+
+} // namespace auralis::synth

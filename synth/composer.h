@@ -1,0 +1,84 @@
+// The composer: turns a seed and parameters into an endless sequence of two-bar phrases
+// (chords from a per-mode Markov chain, melody, bass, pad, percussion) as timed notes.
+// Deterministic from the 64-bit seed; one thread at a time; next() never allocates.
+#pragma once
+
+#include "synth/dsp.h"
+#include "synth/music.h"
+#include "synth/rng.h"
+
+#include <array>
+#include <cstdint>
+
+namespace auralis::synth {
+
+inline constexpr int kMaxPhraseNotes = 64;
+
+struct Chord {
+    int degree = 0;           // scale degree of the root, 0-6
+    int size = 0;             // number of pitch classes in pcs
+    std::array<int, 4> pcs{}; // root, third, fifth, optional colour tone (7th or 9th)
+
+    bool contains(int pc) const {
+        for (int i = 0; i < size; ++i) {
+            if (pcs[static_cast<std::size_t>(i)] == ((pc % 12) + 12) % 12) {
+                return true;
+            }
+        }
+        return false;
+    }
+};
+
+/// A melody onset, kept for inspection and tests: MIDI pitch and its eighth-note slot.
+struct MelodyEvent {
+    int slot = 0;
+    int pitch = 0;
+};
+
+struct PhrasePlan {
+    std::int64_t index = 0;  // 0, 1, 2, ...
+    std::int64_t start = 0;  // first frame of the phrase in the stream
+    std::int32_t frames = 0; // phrase length (8 beats)
+    MusicParams params;
+    std::array<Chord, 2> chords; // one per bar
+    std::array<MelodyEvent, kEighthsPerPhrase> melody{};
+    int melodyCount = 0;
+    std::array<dsp::Note, kMaxPhraseNotes> notes{};
+    int noteCount = 0;
+};
+
+/// Relative weight of moving from chord degree `from` to `to` in `mode` (0 = never).
+double chordTransitionWeight(Mode mode, int from, int to);
+
+/// MIDI note number to the 32-bit phase increment per frame at 44.1 kHz.
+std::uint32_t phaseIncrement(double midi, double cents = 0.0);
+
+class Composer {
+public:
+    explicit Composer(std::uint64_t seed, const MusicParams& params = {});
+
+    /// Parameters for the phrases composed from now on (a phrase boundary by construction).
+    void setParams(const MusicParams& params) { m_params = params; }
+    const MusicParams& params() const { return m_params; }
+    std::int64_t nextIndex() const { return m_index; }
+    std::int64_t nextStart() const { return m_nextStart; }
+
+    /// Composes the next phrase into `out`.
+    void next(PhrasePlan& out);
+
+private:
+    void composeChords(PhrasePlan& plan, Rng& rng);
+    void composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[]);
+    void addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::int32_t barFrames,
+                const Chord& chord);
+    dsp::Note& addNote(PhrasePlan& plan);
+
+    std::uint64_t m_seed;
+    MusicParams m_params;
+    std::int64_t m_index = 0;
+    std::int64_t m_nextStart = 0;
+    int m_degree = 0;     // last chord degree (the chain's state across phrases)
+    int m_lastPitch = 69; // last melody pitch (voice leading across phrases)
+};
+
+} // namespace auralis::synth

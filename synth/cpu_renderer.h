@@ -1,0 +1,26 @@
+// The CPU reference renderer: the same dsp.h math as the CUDA kernels, computed in cache-sized
+// tiles on the calling thread. Never fails; allocates only in its constructor.
+#pragma once
+
+#include "synth/renderer.h"
+
+#include <vector>
+
+namespace auralis::synth {
+
+class CpuRenderer final : public Renderer {
+public:
+    CpuRenderer();
+    const char* kind() const override { return "cpu"; }
+    std::string deviceName() const override { return "CPU (reference renderer)"; }
+    RenderStatus render(const RenderJob& job, RenderState& state, float* outL,
+                        float* outR) override;
+
+    /// Frames per tile: a multiple of the filter control block, small enough for L2.
+    static constexpr int kTileFrames = 4096;
+
+private:
+    std::vector<dsp::Mix6> m_tile;
+};
+
+} // namespace auralis::synth

@@ -1,0 +1,143 @@
+#include "synth/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+
+namespace auralis::synth {
+
+namespace {
+
+constexpr std::array<std::int32_t, dsp::kReverbLines> kDelays = {1187, 1361, 1531, 1693,
+                                                                 1867, 2053, 2251, 2459};
+constexpr double kRt60 = 5.0; // seconds
+
+constexpr bool delaysFitTheBlockScheme() {
+    for (const std::int32_t d : kDelays) {
+        // Every read of a block comes from an earlier block, and no write of a block reaches
+        // a frame that the block still reads (see dsp::kReverbBlock).
+        if (d <= dsp::kReverbBlock + 1 || d + 1 + dsp::kReverbBlock >= dsp::kRingSize) {
+            return false;
+        }
+    }
+    return true;
+}
+static_assert(delaysFitTheBlockScheme());
+
+// Pad low-pass cutoff for an intensity: darker when calm, brighter when intense.
+double baseCutoff(double intensity) {
+    return 500.0 + 2800.0 * std::pow(intensity, 1.4);
+}
+
+} // namespace
+
+dsp::ReverbConfig SynthEngine::reverbConfig() {
+    dsp::ReverbConfig c{};
+    for (int i = 0; i < dsp::kReverbLines; ++i) {
+        c.delay[i] = kDelays[static_cast<std::size_t>(i)];
+        c.feedback[i] = static_cast<float>(
+            std::pow(10.0, -3.0 * kDelays[static_cast<std::size_t>(i)] / (kRt60 * kSampleRate)));
+    }
+    c.inGain = 0.3f;
+    c.damp0 = 0.62f;
+    c.damp1 = 0.38f;
+    c.outGain = 0.5f;
+    return c;
+}
+
+dsp::MixConfig SynthEngine::mixConfig() {
+    return {0.5f, 0.45f, 1.0f};
+}
+
+SynthEngine::SynthEngine(std::uint64_t seed, const MusicParams& params,
+                         std::unique_ptr<Renderer> renderer, std::string deviceReason)
+    : m_composer(seed, params), m_state(std::make_unique<RenderState>()),
+      m_primary(std::move(renderer)), m_active(m_primary ? m_primary.get() : &m_cpu),
+      m_deviceReason(std::move(deviceReason)), m_reverb(reverbConfig()), m_mix(mixConfig()) {
+    m_window.reserve(kMaxWindowNotes);
+    m_carry.reserve(kMaxWindowNotes);
+    m_coef.resize(kMaxPhraseFrames / dsp::kControlBlock + 1);
+    m_left.resize(kMaxPhraseFrames);
+    m_right.resize(kMaxPhraseFrames);
+}
+
+void SynthEngine::prepareCoefficients(std::int32_t frames) {
+    const double target = baseCutoff(m_plan.params.intensity);
+    const double from = m_cutoff < 0 ? target : m_cutoff;
+    const double glide = 1.5 * kSampleRate; // frames to reach a changed cutoff
+    const int count = (frames + dsp::kControlBlock - 1) / dsp::kControlBlock;
+    for (int b = 0; b < count; ++b) {
+        const double offset = static_cast<double>(b) * dsp::kControlBlock;
+        const double u = std::min(1.0, offset / glide);
+        const double base = from + (target - from) * (u * u * (3.0 - 2.0 * u));
+        // A slow LFO in absolute stream time keeps the pad breathing across phrases.
+        const double n = static_cast<double>(m_plan.start) + offset;
+        const double lfo = 1.0 + 0.25 * std::sin(2.0 * std::numbers::pi * n / (19.0 * kSampleRate));
+        const double fc = base * lfo;
+        m_coef[static_cast<std::size_t>(b)] =
+            static_cast<float>(std::exp(-2.0 * std::numbers::pi * fc / kSampleRate));
+    }
+    m_cutoff = target;
+}
+
+const PhraseOutput& SynthEngine::renderNext() {
+    const auto t0 = std::chrono::steady_clock::now();
+    m_composer.next(m_plan);
+    const std::int64_t start = m_plan.start;
+    const std::int32_t frames = m_plan.frames;
+
+    // The window: notes still ringing from earlier phrases, then this phrase's notes.
+    m_window.clear();
+    for (const dsp::Note& n : m_carry) {
+        if (dsp::noteEnd(n) > start && m_window.size() < kMaxWindowNotes) {
+            m_window.push_back(n);
+        }
+    }
+    for (int i = 0; i < m_plan.noteCount && m_window.size() < kMaxWindowNotes; ++i) {
+        m_window.push_back(m_plan.notes[static_cast<std::size_t>(i)]);
+    }
+    prepareCoefficients(frames);
+
+    RenderJob job;
+    job.start = start;
+    job.frames = frames;
+    job.notes = m_window.data();
+    job.noteCount = static_cast<std::int32_t>(m_window.size());
+    job.filterCoef = m_coef.data();
+    job.coefCount = (frames + dsp::kControlBlock - 1) / dsp::kControlBlock;
+    job.reverb = m_reverb;
+    job.mix = m_mix;
+
+    RenderStatus status = m_active->render(job, *m_state, m_left.data(), m_right.data());
+    if (!status.ok) {
+        // A failed window left the state untouched: the CPU renders the same phrase and
+        // every later one, so the stream goes on without a gap.
+        ++m_gpuFailures;
+        std::fprintf(stderr, "auralis: %s renderer failed at phrase %lld: %s; using the CPU\n",
+                     m_active->kind(), static_cast<long long>(m_plan.index), status.error.c_str());
+        m_deviceReason =
+            std::string(m_active->kind()) + " failed (" + status.error + "); fell back to the CPU";
+        m_active = &m_cpu;
+        m_cpu.render(job, *m_state, m_left.data(), m_right.data());
+    }
+
+    m_carry.clear();
+    for (const dsp::Note& n : m_window) {
+        if (dsp::noteEnd(n) > start + frames) {
+            m_carry.push_back(n);
+        }
+    }
+
+    m_out.plan = &m_plan;
+    m_out.frames = frames;
+    m_out.left = m_left.data();
+    m_out.right = m_right.data();
+    m_out.device = m_active->kind();
+    m_out.renderSeconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return m_out;
+}
+
+} // namespace auralis::synth

@@ -1,0 +1,43 @@
+// Float to 16-bit PCM conversion and a streaming WAV file writer (44.1 kHz stereo s16le).
+// Pure functions; a WavWriter is used from one thread.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace auralis::synth {
+
+/// Rounds to the nearest s16 value, clamping to [-32767, 32767].
+inline std::int16_t toS16(float x) {
+    const float scaled = x * 32767.0f;
+    const float clamped = scaled > 32767.0f ? 32767.0f : (scaled < -32767.0f ? -32767.0f : scaled);
+    return static_cast<std::int16_t>(clamped < 0 ? clamped - 0.5f : clamped + 0.5f);
+}
+
+/// Interleaves planar float stereo into s16le frames (out holds 2 * frames values).
+void interleaveS16(const float* left, const float* right, std::int64_t frames, std::int16_t* out);
+
+class WavWriter {
+public:
+    WavWriter() = default;
+    ~WavWriter();
+    WavWriter(const WavWriter&) = delete;
+    WavWriter& operator=(const WavWriter&) = delete;
+
+    /// Creates the file; on failure returns false and sets error().
+    bool open(const std::string& path);
+    bool write(const std::int16_t* interleaved, std::int64_t frames);
+    /// Writes the final sizes into the header and closes the file.
+    bool close();
+    const std::string& error() const { return m_error; }
+
+private:
+    bool writeHeader(std::uint32_t dataBytes);
+    std::FILE* m_file = nullptr;
+    std::uint64_t m_dataBytes = 0;
+    std::string m_error;
+    std::string m_path;
+};
+
+} // namespace auralis::synth
