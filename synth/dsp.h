@@ -178,6 +178,17 @@ struct SegmentSummary {
     float zeroState;
 };
 
+/// Segments per channel in the CUDA filter kernel (one thread each).
+inline constexpr int kFilterSegments = 1024;
+
+/// Frames [from, to) of segment `seg` when `frames` are split into `segments` equal parts.
+AURALIS_HD void segmentBounds(std::int32_t frames, int segments, int seg, std::int32_t& from,
+                              std::int32_t& to) {
+    const std::int32_t len = (frames + segments - 1) / segments;
+    from = seg * len < frames ? seg * len : frames;
+    to = from + len < frames ? from + len : frames;
+}
+
 /// Summary of frames [from, to) of input x (read with a stride in floats).
 AURALIS_HD SegmentSummary onePoleSummary(const float* x, int stride, const float* coef,
                                          std::int32_t from, std::int32_t to) {

@@ -14,7 +14,6 @@ namespace auralis::synth::cuda {
 namespace {
 
 constexpr int kVoiceThreads = 256;
-constexpr int kFilterThreads = 1024; // segments per channel
 constexpr int kMaxCoef = kMaxPhraseFrames / dsp::kControlBlock + 1;
 
 std::string describe(cudaError_t e, const char* call, const char* file, int line) {
@@ -65,13 +64,13 @@ __global__ void voicesKernel(const dsp::Note* __restrict__ notes, int noteCount,
 // Both one-pole stages of one channel (blockIdx.x) as segmented scans.
 __global__ void filterKernel(const dsp::Mix6* __restrict__ bus, const float* __restrict__ coef,
                              int frames, float* __restrict__ state, float* __restrict__ pad) {
-    __shared__ dsp::SegmentSummary sSeg[kFilterThreads];
-    __shared__ float sStart[kFilterThreads];
+    __shared__ dsp::SegmentSummary sSeg[dsp::kFilterSegments];
+    __shared__ float sStart[dsp::kFilterSegments];
     const int ch = blockIdx.x;
     const int seg = threadIdx.x;
-    const int segLen = (frames + kFilterThreads - 1) / kFilterThreads;
-    const int from = min(frames, seg * segLen);
-    const int to = min(frames, from + segLen);
+    std::int32_t from = 0;
+    std::int32_t to = 0;
+    dsp::segmentBounds(frames, dsp::kFilterSegments, seg, from, to);
     float* y = pad + static_cast<std::int64_t>(ch) * frames;
     // Stage 1 reads the bus (stride: one Mix6), stage 2 reads stage 1's output in place.
     const float* x = reinterpret_cast<const float*>(bus) + ch;
@@ -80,7 +79,7 @@ __global__ void filterKernel(const dsp::Mix6* __restrict__ bus, const float* __r
         sSeg[seg] = dsp::onePoleSummary(x, stride, coef, from, to);
         __syncthreads();
         if (seg == 0) {
-            dsp::onePoleScan(sSeg, sStart, kFilterThreads, state[ch * 2 + stage]);
+            dsp::onePoleScan(sSeg, sStart, dsp::kFilterSegments, state[ch * 2 + stage]);
         }
         __syncthreads();
         const float last = dsp::onePoleApply(x, stride, y, coef, from, to, sStart[seg]);
@@ -164,8 +163,8 @@ public:
         voicesKernel<<<blocks, kVoiceThreads, shared, m_stream>>>(
             m_dNotes, job.noteCount, job.start, job.frames, m_dTables, m_dBus);
         AURALIS_CUDA_TRY(cudaGetLastError());
-        filterKernel<<<2, kFilterThreads, 0, m_stream>>>(m_dBus, m_dCoef, job.frames, m_dFilter,
-                                                         m_dPad);
+        filterKernel<<<2, dsp::kFilterSegments, 0, m_stream>>>(m_dBus, m_dCoef, job.frames,
+                                                               m_dFilter, m_dPad);
         AURALIS_CUDA_TRY(cudaGetLastError());
         reverbKernel<<<1, dsp::kReverbBlock, 0, m_stream>>>(m_dBus, m_dPad, m_dRing, job.start,
                                                             job.frames, job.reverb, job.mix, m_dOut,

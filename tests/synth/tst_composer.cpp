@@ -1,0 +1,242 @@
+// Composition: melody statistics, harmony from the per-mode chain, determinism, intensity.
+#include "synth/composer.h"
+
+#include <QtTest>
+
+#include <cstring>
+#include <map>
+#include <set>
+
+using namespace auralis::synth;
+
+namespace {
+
+struct Shares {
+    double chord = 0;
+    double scale = 0;
+    double chromatic = 0;
+    int notes = 0;
+};
+
+Shares melodyShares(Composer& c, int phrases) {
+    PhrasePlan plan;
+    int counts[3] = {0, 0, 0};
+    for (int i = 0; i < phrases; ++i) {
+        c.next(plan);
+        for (int m = 0; m < plan.melodyCount; ++m) {
+            const MelodyEvent& e = plan.melody[static_cast<std::size_t>(m)];
+            const Chord& chord = plan.chords[static_cast<std::size_t>(e.slot / 8)];
+            const int pc = e.pitch % 12;
+            // Classified from the pitch and the sounding chord, not from the composer's intent.
+            const int cat =
+                chord.contains(pc) ? 0 : (inScale(plan.params.key, plan.params.mode, pc) ? 1 : 2);
+            ++counts[cat];
+        }
+    }
+    Shares s;
+    s.notes = counts[0] + counts[1] + counts[2];
+    s.chord = double(counts[0]) / s.notes;
+    s.scale = double(counts[1]) / s.notes;
+    s.chromatic = double(counts[2]) / s.notes;
+    return s;
+}
+
+int countVoice(const PhrasePlan& plan, dsp::Voice v) {
+    int n = 0;
+    for (int i = 0; i < plan.noteCount; ++i) {
+        n += plan.notes[static_cast<std::size_t>(i)].voice == v;
+    }
+    return n;
+}
+
+} // namespace
+
+class TestComposer : public QObject {
+    Q_OBJECT
+private slots:
+    void melodySharesPerMode_data() {
+        QTest::addColumn<int>("mode");
+        for (const Mode m : kAllModes) {
+            QTest::newRow(std::string(modeName(m)).c_str()) << static_cast<int>(m);
+        }
+    }
+    void melodySharesPerMode() {
+        QFETCH(int, mode);
+        MusicParams p;
+        p.mode = static_cast<Mode>(mode);
+        p.key = mode * 5 % 12;
+        p.intensity = 0.7;
+        Composer c(1000 + static_cast<std::uint64_t>(mode), p);
+        const Shares s = melodyShares(c, 500);
+        qInfo("%d notes: chord %.3f scale %.3f chromatic %.3f", s.notes, s.chord, s.scale,
+              s.chromatic);
+        QVERIFY(s.notes > 2000);
+        QVERIFY(std::abs(s.chord - 0.70) < 0.03);
+        QVERIFY(std::abs(s.scale - 0.25) < 0.03);
+        QVERIFY(std::abs(s.chromatic - 0.05) < 0.015);
+    }
+
+    void harmonyStaysInTheModeWithoutCadences_data() { melodySharesPerMode_data(); }
+    void harmonyStaysInTheModeWithoutCadences() {
+        QFETCH(int, mode);
+        MusicParams p;
+        p.mode = static_cast<Mode>(mode);
+        p.key = 3;
+        Composer c(7, p);
+        PhrasePlan plan;
+        int previous = -1;
+        int tonicStarts = 0;
+        std::set<int> firstDegrees;
+        std::map<int, int> degreeUse;
+        const int phrases = 600;
+        for (int i = 0; i < phrases; ++i) {
+            c.next(plan);
+            for (int bar = 0; bar < 2; ++bar) {
+                const Chord& chord = plan.chords[static_cast<std::size_t>(bar)];
+                QVERIFY(chord.size == 3 || chord.size == 4);
+                for (int t = 0; t < chord.size; ++t) {
+                    QVERIFY(inScale(p.key, p.mode, chord.pcs[static_cast<std::size_t>(t)]));
+                }
+                const int fifth = ((chord.pcs[2] - chord.pcs[0]) % 12 + 12) % 12;
+                QVERIFY2(fifth == 7, "no diminished or augmented triads");
+                QVERIFY2(!(previous == 4 && chord.degree == 0), "V-I cadence");
+                if (previous >= 0) {
+                    QVERIFY(chordTransitionWeight(p.mode, previous, chord.degree) > 0);
+                }
+                ++degreeUse[chord.degree];
+                previous = chord.degree;
+            }
+            if (i > 0) {
+                firstDegrees.insert(plan.chords[0].degree);
+                tonicStarts += plan.chords[0].degree == 0;
+            }
+        }
+        // The chain carries on across phrases: phrases do not restart on the tonic.
+        QVERIFY2(tonicStarts < phrases / 3, qPrintable(QString::number(tonicStarts)));
+        QVERIFY(firstDegrees.size() >= 5);
+        QCOMPARE(static_cast<int>(degreeUse.size()), 6); // every degree but the diminished
+    }
+
+    void melodyIsOnTheEighthGrid() {
+        Composer c(5, presetParams(Preset::Bright));
+        PhrasePlan plan;
+        for (int i = 0; i < 50; ++i) {
+            c.next(plan);
+            std::set<std::int64_t> onsets;
+            for (int s = 0; s < kEighthsPerPhrase; ++s) {
+                onsets.insert(plan.start +
+                              std::llround(double(s) * plan.frames / kEighthsPerPhrase));
+            }
+            for (int n = 0; n < plan.noteCount; ++n) {
+                const dsp::Note& note = plan.notes[static_cast<std::size_t>(n)];
+                if (note.voice == dsp::kLead) {
+                    QVERIFY(onsets.count(note.start));
+                }
+            }
+        }
+    }
+
+    void densityVelocityAndPercussionFollowIntensity() {
+        struct Stat {
+            double melodyPerPhrase = 0;
+            double leadGain = 0;
+            int kicks = 0;
+            int swells = 0;
+        };
+        auto measure = [](double intensity) {
+            MusicParams p;
+            p.intensity = intensity;
+            Composer c(42, p);
+            PhrasePlan plan;
+            Stat s;
+            int leads = 0;
+            for (int i = 0; i < 200; ++i) {
+                c.next(plan);
+                s.melodyPerPhrase += plan.melodyCount / 200.0;
+                s.kicks += countVoice(plan, dsp::kKick);
+                s.swells += countVoice(plan, dsp::kSwell);
+                for (int n = 0; n < plan.noteCount; ++n) {
+                    const dsp::Note& note = plan.notes[static_cast<std::size_t>(n)];
+                    if (note.voice == dsp::kLead) {
+                        s.leadGain += note.gainL[0] + note.gainR[0];
+                        ++leads;
+                    }
+                }
+            }
+            s.leadGain /= leads;
+            return s;
+        };
+        const Stat calm = measure(0.1);
+        const Stat mid = measure(0.5);
+        const Stat intense = measure(0.95);
+        QVERIFY(calm.melodyPerPhrase < mid.melodyPerPhrase);
+        QVERIFY(mid.melodyPerPhrase < intense.melodyPerPhrase);
+        QVERIFY(calm.leadGain < mid.leadGain && mid.leadGain < intense.leadGain);
+        QCOMPARE(calm.kicks, 0);
+        QCOMPARE(calm.swells, 0);
+        QCOMPARE(mid.kicks, 2 * 200);     // downbeats only
+        QCOMPARE(intense.kicks, 4 * 200); // beats 1 and 3
+        QVERIFY(intense.swells > 50);
+    }
+
+    void sameSeedSamePlans() {
+        Composer a(99, presetParams(Preset::Focus));
+        Composer b(99, presetParams(Preset::Focus));
+        Composer other(100, presetParams(Preset::Focus));
+        PhrasePlan pa, pb, po;
+        int differing = 0;
+        for (int i = 0; i < 100; ++i) {
+            a.next(pa);
+            b.next(pb);
+            other.next(po);
+            QCOMPARE(pa.noteCount, pb.noteCount);
+            QVERIFY(std::memcmp(pa.notes.data(), pb.notes.data(),
+                                sizeof(dsp::Note) * static_cast<std::size_t>(pa.noteCount)) == 0);
+            differing +=
+                pa.noteCount != po.noteCount ||
+                std::memcmp(pa.notes.data(), po.notes.data(),
+                            sizeof(dsp::Note) * static_cast<std::size_t>(pa.noteCount)) != 0;
+        }
+        QVERIFY(differing > 90);
+    }
+
+    void parametersChangeOnlyBetweenPhrases() {
+        Composer c(3, presetParams(Preset::Sleep));
+        PhrasePlan plan;
+        c.next(plan);
+        const std::int64_t secondStart = plan.start + plan.frames;
+        c.setParams(presetParams(Preset::Bright));
+        QCOMPARE(plan.params, presetParams(Preset::Sleep)); // the composed phrase is unchanged
+        c.next(plan);
+        QCOMPARE(plan.params, presetParams(Preset::Bright));
+        QCOMPARE(plan.start, secondStart);
+        QCOMPARE(plan.frames, phraseFrames(presetParams(Preset::Bright).bpm));
+    }
+
+    void padPartialsStayBelowNyquist() {
+        for (const Mode m : kAllModes) {
+            for (int key = 0; key < 12; ++key) {
+                MusicParams p;
+                p.mode = m;
+                p.key = key;
+                Composer c(static_cast<std::uint64_t>(key), p);
+                PhrasePlan plan;
+                for (int i = 0; i < 20; ++i) {
+                    c.next(plan);
+                    for (int n = 0; n < plan.noteCount; ++n) {
+                        const dsp::Note& note = plan.notes[static_cast<std::size_t>(n)];
+                        if (note.voice == dsp::kPad) {
+                            for (int o = 0; o < 3; ++o) {
+                                // 16 partials in the warm table; 2^31 is Nyquist.
+                                QVERIFY(std::uint64_t{note.inc[o]} * 16 < (1ull << 31));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestComposer)
+#include "tst_composer.moc"
