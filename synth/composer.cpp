@@ -82,6 +82,14 @@ dsp::Note& Composer::addNote(PhrasePlan& plan) {
     return n;
 }
 
+void Composer::finishNotes(PhrasePlan& plan, int from) {
+    for (int i = from; i < plan.noteCount; ++i) {
+        dsp::Note& n = plan.notes[static_cast<std::size_t>(i)];
+        n.invAttack = n.attack > 0 ? 1.0f / static_cast<float>(n.attack) : 0.0f;
+        n.invRelease = 1.0f / static_cast<float>(n.release);
+    }
+}
+
 void Composer::next(PhrasePlan& plan) {
     const MusicParams p = m_params;
     plan.index = m_index;
@@ -164,6 +172,7 @@ void Composer::next(PhrasePlan& plan) {
         n.send = 0.7f;
     }
 
+    finishNotes(plan, 0);
     m_nextStart += plan.frames;
     ++m_index;
 }

@@ -72,6 +72,7 @@ private:
     void addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::int32_t barFrames,
                 const Chord& chord);
     dsp::Note& addNote(PhrasePlan& plan);
+    static void finishNotes(PhrasePlan& plan, int from);
 
     std::uint64_t m_seed;
     MusicParams m_params;

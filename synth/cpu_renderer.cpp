@@ -4,7 +4,81 @@
 
 namespace auralis::synth {
 
-CpuRenderer::CpuRenderer() : m_tile(kTileFrames) {}
+namespace {
+
+// One note's frames [from, to) of the tile starting at n0, with the voice fixed at compile
+// time; per frame the arithmetic is exactly dsp::noteSample's.
+template <int V>
+void addNote(const dsp::Note& note, std::int64_t from, std::int64_t to, std::int64_t n0,
+             dsp::Mix6* tile, const float* tables) {
+    const float* sine = tables + dsp::kSineTable * dsp::kTableStride;
+    for (std::int64_t n = from; n < to; ++n) {
+        const float env = dsp::envelope(note, static_cast<std::int32_t>(n - note.start), sine);
+        dsp::addContribution(tile[n - n0], note, dsp::voiceSample<V>(note, n, env, tables));
+    }
+}
+
+} // namespace
+
+CpuRenderer::CpuRenderer()
+    : m_tile(kTileFrames), m_inL(dsp::kReverbBlock), m_inR(dsp::kReverbBlock),
+      m_revL(dsp::kReverbBlock), m_revR(dsp::kReverbBlock), m_tap(dsp::kReverbBlock + 1),
+      m_lines(static_cast<std::size_t>(dsp::kReverbLines) * dsp::kReverbBlock) {}
+
+void CpuRenderer::reverbBlock(float* ring, std::int64_t n0, std::int32_t count,
+                              const dsp::ReverbConfig& c) {
+    // dsp::reverbSample for `count` frames, line by line so the arithmetic vectorises: the
+    // same operations in the same order per frame, hence the same bits. Valid because every
+    // delay exceeds the block: all reads precede all writes (see dsp::kReverbBlock).
+    const auto len = static_cast<std::size_t>(count);
+    float* tap = m_tap.data();
+    float* y[dsp::kReverbLines];
+    for (int i = 0; i < dsp::kReverbLines; ++i) {
+        y[i] = m_lines.data() + static_cast<std::size_t>(i) * dsp::kReverbBlock;
+        const float* line = ring + i * dsp::kRingSize;
+        // tap[k] = line[n0 + k - delay - 1], so frame k reads tap[k + 1] and tap[k].
+        const auto p = static_cast<std::size_t>((n0 - c.delay[i] - 1) & dsp::kRingMask);
+        const std::size_t first = std::min(len + 1, dsp::kRingSize - p);
+        std::copy_n(line + p, first, tap);
+        std::copy_n(line, len + 1 - first, tap + first);
+        float* yi = y[i];
+        for (std::size_t k = 0; k < len; ++k) {
+            yi[k] = c.damp0 * tap[k + 1] + c.damp1 * tap[k];
+        }
+    }
+    for (std::size_t k = 0; k < len; ++k) {
+        m_revL[k] = (y[0][k] - y[2][k] + y[4][k] - y[6][k]) * c.outGain;
+        m_revR[k] = (y[1][k] - y[3][k] + y[5][k] - y[7][k]) * c.outGain;
+    }
+    for (int h = 1; h < dsp::kReverbLines; h <<= 1) {
+        for (int i = 0; i < dsp::kReverbLines; i += h << 1) {
+            for (int j = i; j < i + h; ++j) {
+                float* ya = y[j];
+                float* yb = y[j + h];
+                for (std::size_t k = 0; k < len; ++k) {
+                    const float a = ya[k];
+                    const float b = yb[k];
+                    ya[k] = a + b;
+                    yb[k] = a - b;
+                }
+            }
+        }
+    }
+    const auto w = static_cast<std::size_t>(n0 & dsp::kRingMask);
+    const std::size_t first = std::min(len, dsp::kRingSize - w);
+    for (int i = 0; i < dsp::kReverbLines; ++i) {
+        const float* in = (i & 1) ? m_inR.data() : m_inL.data();
+        const float gain = (i & 2) ? -c.inGain : c.inGain;
+        const float fb = c.feedback[i];
+        float* yi = y[i];
+        for (std::size_t k = 0; k < len; ++k) {
+            yi[k] = in[k] * gain + fb * (0.35355339f * yi[k]);
+        }
+        float* line = ring + i * dsp::kRingSize;
+        std::copy_n(yi, first, line + w);
+        std::copy_n(yi + first, len - first, line);
+    }
+}
 
 RenderStatus CpuRenderer::render(const RenderJob& job, RenderState& state, float* outL,
                                  float* outR) {
@@ -26,12 +100,28 @@ RenderStatus CpuRenderer::render(const RenderJob& job, RenderState& state, float
             const dsp::Note& note = job.notes[i];
             const std::int64_t from = std::max(note.start, n0);
             const std::int64_t to = std::min(dsp::noteEnd(note), n0 + count);
-            for (std::int64_t n = from; n < to; ++n) {
-                dsp::addContribution(tile[n - n0], note, dsp::noteSample(note, n, tables));
+            switch (note.voice) {
+            case dsp::kPad:
+                addNote<dsp::kPad>(note, from, to, n0, tile, tables);
+                break;
+            case dsp::kLead:
+                addNote<dsp::kLead>(note, from, to, n0, tile, tables);
+                break;
+            case dsp::kBass:
+                addNote<dsp::kBass>(note, from, to, n0, tile, tables);
+                break;
+            case dsp::kKick:
+                addNote<dsp::kKick>(note, from, to, n0, tile, tables);
+                break;
+            case dsp::kSwell:
+                addNote<dsp::kSwell>(note, from, to, n0, tile, tables);
+                break;
+            default:
+                break;
             }
         }
 
-        // Pad low-pass (two one-pole stages), then reverb and master, frame by frame.
+        // Pad low-pass (two one-pole stages), filtered pad back into the tile.
         for (std::int32_t i = 0; i < count; ++i) {
             dsp::Mix6& m = tile[i];
             const float a = job.filterCoef[(t0 + i) >> dsp::kControlBits];
@@ -39,10 +129,26 @@ RenderStatus CpuRenderer::render(const RenderJob& job, RenderState& state, float
             y2L = dsp::onePole(y2L, y1L, a);
             y1R = dsp::onePole(y1R, m.padR, a);
             y2R = dsp::onePole(y2R, y1R, a);
-            const dsp::Stereo rev = dsp::reverbSample(ring, n0 + i, m.sendL + job.mix.padSend * y2L,
-                                                      m.sendR + job.mix.padSend * y2R, job.reverb);
-            outL[t0 + i] = dsp::masterSample(m.dryL, y2L, rev.l, job.mix);
-            outR[t0 + i] = dsp::masterSample(m.dryR, y2R, rev.r, job.mix);
+            m.padL = y2L;
+            m.padR = y2R;
+        }
+        // Reverb block by block, then the master.
+        for (std::int32_t b0 = 0; b0 < count; b0 += dsp::kReverbBlock) {
+            const std::int32_t len = std::min(dsp::kReverbBlock, count - b0);
+            for (std::int32_t k = 0; k < len; ++k) {
+                const dsp::Mix6& m = tile[b0 + k];
+                m_inL[static_cast<std::size_t>(k)] = m.sendL + job.mix.padSend * m.padL;
+                m_inR[static_cast<std::size_t>(k)] = m.sendR + job.mix.padSend * m.padR;
+            }
+            reverbBlock(ring, n0 + b0, len, job.reverb);
+            for (std::int32_t k = 0; k < len; ++k) {
+                const dsp::Mix6& m = tile[b0 + k];
+                const std::int32_t at = t0 + b0 + k;
+                outL[at] =
+                    dsp::masterSample(m.dryL, m.padL, m_revL[static_cast<std::size_t>(k)], job.mix);
+                outR[at] =
+                    dsp::masterSample(m.dryR, m.padR, m_revR[static_cast<std::size_t>(k)], job.mix);
+            }
         }
     }
     state.filter[0] = y1L;

@@ -20,7 +20,12 @@ public:
     static constexpr int kTileFrames = 4096;
 
 private:
+    void reverbBlock(float* ring, std::int64_t n0, std::int32_t count, const dsp::ReverbConfig& c);
+
     std::vector<dsp::Mix6> m_tile;
+    std::vector<float> m_inL, m_inR, m_revL, m_revR; // one reverb block each
+    std::vector<float> m_tap;                        // one line's taps for a block
+    std::vector<float> m_lines;                      // kReverbLines x kReverbBlock
 };
 
 } // namespace auralis::synth

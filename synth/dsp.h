@@ -54,9 +54,11 @@ struct Note {
     std::uint32_t inc[3];
     float gainL[3];
     float gainR[3];
-    float send;  // reverb send (non-pad voices)
-    float decay; // kick: amplitude decay rate per second
-    float osc2;  // lead/bass: level of the second (sine) oscillator
+    float invAttack;  // 1 / attack (0 when attack is 0)
+    float invRelease; // 1 / release
+    float send;       // reverb send (non-pad voices)
+    float decay;      // kick: amplitude decay rate per second
+    float osc2;       // lead/bass: level of the second (sine) oscillator
 };
 
 AURALIS_HD std::int64_t noteEnd(const Note& n) {
@@ -67,11 +69,10 @@ AURALIS_HD std::int64_t noteEnd(const Note& n) {
 AURALIS_HD float envelope(const Note& note, std::int32_t k, const float* sine) {
     float e = 1.0f;
     if (k < note.attack) {
-        e = riseCurve(sine, static_cast<float>(k) / static_cast<float>(note.attack));
+        e = riseCurve(sine, static_cast<float>(k) * note.invAttack);
     }
     if (k >= note.hold) {
-        e *= 1.0f -
-             riseCurve(sine, static_cast<float>(k - note.hold) / static_cast<float>(note.release));
+        e *= 1.0f - riseCurve(sine, static_cast<float>(k - note.hold) * note.invRelease);
     }
     return e;
 }
@@ -91,14 +92,13 @@ struct Stereo {
     float r;
 };
 
-/// The note's output at absolute frame n (caller guarantees start <= n < noteEnd).
-AURALIS_HD Stereo noteSample(const Note& note, std::int64_t n, const float* tables) {
+/// Voice V's output at absolute frame n for envelope value env (start <= n < noteEnd).
+/// One template per voice so that a loop over one note's frames has no dispatch inside.
+template <int V>
+AURALIS_HD Stereo voiceSample(const Note& note, std::int64_t n, float env, const float* tables) {
     const float* sine = tables + kSineTable * kTableStride;
-    const auto k = static_cast<std::int32_t>(n - note.start);
-    const auto uk = static_cast<std::uint32_t>(k);
-    const float env = envelope(note, k, sine);
-    switch (note.voice) {
-    case kPad: {
+    const auto uk = static_cast<std::uint32_t>(n - note.start);
+    if constexpr (V == kPad) {
         const float* warm = tables + kWarmTable * kTableStride;
         float l = 0.0f;
         float r = 0.0f;
@@ -108,27 +108,23 @@ AURALIS_HD Stereo noteSample(const Note& note, std::int64_t n, const float* tabl
             r += note.gainR[o] * s;
         }
         return {env * l, env * r};
-    }
-    case kLead:
-    case kBass: {
+    } else if constexpr (V == kLead || V == kBass) {
         const float* soft = tables + kSoftTable * kTableStride;
         const float s = lookup(soft, note.phase0[0] + note.inc[0] * uk) +
                         note.osc2 * lookup(sine, note.phase0[1] + note.inc[1] * uk);
         const float v = env * s;
         return {v * note.gainL[0], v * note.gainR[0]};
-    }
-    case kKick: {
+    } else if constexpr (V == kKick) {
         // Sine with a falling pitch (90 Hz -> 45 Hz, tau 30 ms): the phase is the closed-form
         // integral of the frequency, so any frame can be computed on its own.
-        const float t = static_cast<float>(k) * (1.0f / 44100.0f);
+        const float t = static_cast<float>(uk) * (1.0f / 44100.0f);
         const float cycles = 45.0f * t + 2.7f * (1.0f - expf(t * (-1.0f / 0.03f)));
         const float frac = cycles - floorf(cycles);
         const std::uint32_t phase = static_cast<std::uint32_t>(frac * 16777216.0f) << 8;
         const float v = env * expf(-note.decay * t) * lookup(sine, phase);
         return {v * note.gainL[0], v * note.gainR[0]};
-    }
-    case kSwell: {
-        // Decorrelated left/right noise through a [1 2 1]/4 smoother: a soft "air" swell.
+    } else {
+        // Swell: decorrelated left/right noise through a [1 2 1]/4 smoother, a soft "air".
         const std::uint64_t seedL = note.phase0[0];
         const std::uint64_t seedR = (static_cast<std::uint64_t>(note.phase0[1]) << 32) | 1u;
         const float nl = 0.25f * hashNoise(seedL, n) + 0.5f * hashNoise(seedL, n - 1) +
@@ -137,6 +133,23 @@ AURALIS_HD Stereo noteSample(const Note& note, std::int64_t n, const float* tabl
                          0.25f * hashNoise(seedR, n - 2);
         return {env * nl * note.gainL[0], env * nr * note.gainR[0]};
     }
+}
+
+/// The note's output at absolute frame n (caller guarantees start <= n < noteEnd).
+AURALIS_HD Stereo noteSample(const Note& note, std::int64_t n, const float* tables) {
+    const float env = envelope(note, static_cast<std::int32_t>(n - note.start),
+                               tables + kSineTable * kTableStride);
+    switch (note.voice) {
+    case kPad:
+        return voiceSample<kPad>(note, n, env, tables);
+    case kLead:
+        return voiceSample<kLead>(note, n, env, tables);
+    case kBass:
+        return voiceSample<kBass>(note, n, env, tables);
+    case kKick:
+        return voiceSample<kKick>(note, n, env, tables);
+    case kSwell:
+        return voiceSample<kSwell>(note, n, env, tables);
     default:
         return {0.0f, 0.0f};
     }
