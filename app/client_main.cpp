@@ -1,0 +1,240 @@
+// auralis-client: a command-line listener (jitter buffer, WAV output, live stats, reports,
+// reconnect) or, with --clients N, the load generator. Argument parsing and wiring only.
+#include "app/common.h"
+#include "core/listener.h"
+#include "core/loadgen.h"
+#include "synth/pcm.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QJsonDocument>
+#include <QTimer>
+
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+using namespace auralis;
+
+namespace {
+
+int intOption(const QCommandLineParser& args, const char* name, int min, int max, bool& ok,
+              QString& error) {
+    bool good = false;
+    const int v = args.value(name).toInt(&good);
+    if (!good || v < min || v > max) {
+        ok = false;
+        error = QString("--%1 must be an integer from %2 to %3, got '%4'")
+                    .arg(name)
+                    .arg(min)
+                    .arg(max)
+                    .arg(args.value(name));
+    }
+    return v;
+}
+
+double doubleOption(const QCommandLineParser& args, const char* name, double min, double max,
+                    bool& ok, QString& error) {
+    bool good = false;
+    const double v = args.value(name).toDouble(&good);
+    if (!good || v < min || v > max) {
+        ok = false;
+        error = QString("--%1 must be a number from %2 to %3, got '%4'")
+                    .arg(name)
+                    .arg(min)
+                    .arg(max)
+                    .arg(args.value(name));
+    }
+    return v;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName("auralis-client");
+    QCoreApplication::setApplicationVersion(AURALIS_VERSION);
+    QCommandLineParser args;
+    args.setApplicationDescription(
+        "Listens to an Auralis node, or load-tests it with many listeners.\n\n"
+        "Examples:\n"
+        "  auralis-client --url ws://127.0.0.1:8000/ws/stream -o out.wav --duration 30\n"
+        "  auralis-client --url ws://127.0.0.1:8000/ws/stream --clients 500 --duration 60");
+    args.addHelpOption();
+    args.addVersionOption();
+    args.addOptions({
+        {"url", "Node stream URL (default ws://127.0.0.1:8000/ws/stream).", "url",
+         "ws://127.0.0.1:8000/ws/stream"},
+        {"format", "json or binary (default: json when listening, binary for load).", "format"},
+        {"tier", "minimal, normal, stable or defensive (default normal).", "tier", "normal"},
+        {"client-id", "Listener id (1-64 of A-Z a-z 0-9 _ -).", "id"},
+        {{"o", "output"}, "Write the received audio to this WAV file.", "file"},
+        {"duration", "Stop after this many seconds (default: until Ctrl-C; load: 10).", "s"},
+        {"quiet", "Listen: no live statistics line."},
+        {"clients", "Load generator: open N listeners and print a JSON summary.", "n"},
+        {"delay-ms", "Impairment: added delay per message.", "ms", "0"},
+        {"jitter-ms", "Impairment: added random delay 0..ms per message.", "ms", "0"},
+        {"stall-every-ms", "Impairment: stop reading every ... ms.", "ms", "0"},
+        {"stall-ms", "Impairment: ... for this long.", "ms", "0"},
+        {"impaired", "Load: fraction of listeners impaired (default 1 when an impairment is set).",
+         "f"},
+        {"no-read", "Load: fraction of listeners that never read (default 0).", "f", "0"},
+        {"ramp-ms", "Load: spread the connects over this long (default 2 ms per listener).", "ms"},
+        {"log-level", "error, warn, info or debug (default warn).", "level", "warn"},
+    });
+    args.process(app);
+    if (!app::setupLogging(args.value("log-level"))) {
+        return app::usageError("--log-level must be error, warn, info or debug");
+    }
+    const QUrl url(args.value("url"));
+    if (!url.isValid() || url.scheme() != "ws" || url.host().isEmpty()) {
+        return app::usageError("--url must look like ws://HOST:PORT/ws/stream, got '" +
+                               args.value("url") + "'");
+    }
+    const bool load = args.isSet("clients");
+    const QString format = args.isSet("format") ? args.value("format") : (load ? "binary" : "json");
+    if (format != "json" && format != "binary") {
+        return app::usageError("--format must be json or binary, got '" + format + "'");
+    }
+    const QStringList tiers = {"minimal", "normal", "stable", "defensive"};
+    if (!tiers.contains(args.value("tier"))) {
+        return app::usageError("--tier must be minimal, normal, stable or defensive, got '" +
+                               args.value("tier") + "'");
+    }
+    bool ok = true;
+    QString error;
+    core::Impairment impairment;
+    impairment.delayMs = intOption(args, "delay-ms", 0, 60000, ok, error);
+    impairment.jitterMs = intOption(args, "jitter-ms", 0, 60000, ok, error);
+    impairment.stallEveryMs = intOption(args, "stall-every-ms", 0, 3600000, ok, error);
+    impairment.stallMs = intOption(args, "stall-ms", 0, 3600000, ok, error);
+    double duration = 0;
+    if (args.isSet("duration")) {
+        duration = doubleOption(args, "duration", 0.1, 7 * 24 * 3600, ok, error);
+    } else if (load) {
+        duration = 10;
+    }
+    if (!ok) {
+        return app::usageError(error);
+    }
+    if ((impairment.stallMs > 0) != (impairment.stallEveryMs > 0)) {
+        return app::usageError("--stall-ms and --stall-every-ms go together");
+    }
+    core::SteadyClock clock;
+
+    if (load) {
+        core::LoadOptions o;
+        o.url = url;
+        o.clients = intOption(args, "clients", 1, 100000, ok, error);
+        o.durationSeconds = duration;
+        o.format = format;
+        o.tier = args.value("tier");
+        o.impairment = impairment;
+        o.impairedFraction = impairment.any() ? 1.0 : 0.0;
+        if (args.isSet("impaired")) {
+            o.impairedFraction = doubleOption(args, "impaired", 0, 1, ok, error);
+        }
+        o.noReadFraction = doubleOption(args, "no-read", 0, 1, ok, error);
+        if (args.isSet("ramp-ms")) {
+            o.rampMs = intOption(args, "ramp-ms", 0, 600000, ok, error);
+        }
+        if (!ok) {
+            return app::usageError(error);
+        }
+        core::LoadGenerator generator(o, clock);
+        QObject::connect(&generator, &core::LoadGenerator::finished, &app, [&] {
+            // Let the close handshakes go out before printing and leaving.
+            QTimer::singleShot(200, &app, [&] {
+                std::printf(
+                    "%s\n",
+                    QJsonDocument(generator.summary()).toJson(QJsonDocument::Indented).constData());
+                app.exit(generator.exitCode());
+            });
+        });
+        app::onTerminationSignal(&app, [&generator](int) { emit generator.finished(); });
+        std::fprintf(stderr, "auralis-client: %d listeners for %.1f s against %s\n", o.clients,
+                     duration, qPrintable(url.toString()));
+        generator.start();
+        return QCoreApplication::exec();
+    }
+
+    core::ListenerClient::Options o;
+    o.url = url;
+    o.format = format;
+    o.tier = args.value("tier");
+    o.clientId = args.value("client-id");
+    o.impairment = impairment;
+    core::ListenerClient listener(o, clock);
+    synth::WavWriter wav;
+    if (args.isSet("output") && !wav.open(args.value("output").toStdString())) {
+        return app::usageError(QString::fromStdString(wav.error()));
+    }
+    QObject::connect(
+        &listener, &core::ListenerClient::audio, &app, [&](qint64, const QByteArray& pcm, bool) {
+            if (args.isSet("output")) {
+                wav.write(reinterpret_cast<const std::int16_t*>(pcm.constData()), pcm.size() / 4);
+            }
+        });
+    QObject::connect(&listener, &core::ListenerClient::welcomed, &app, [](const QJsonObject& w) {
+        std::fprintf(stderr, "\rconnected as %s (%s, tier %s, %d ms buffer)\n",
+                     qPrintable(w.value("client_id").toString()),
+                     qPrintable(w.value("format").toString()),
+                     qPrintable(w.value("tier").toString()), w.value("target_ms").toInt());
+    });
+    QObject::connect(&listener, &core::ListenerClient::message, &app, [](const QJsonObject& m) {
+        const QString type = m.value("type").toString();
+        if (type == "warning" || type == "error" || type == "tier" || type == "shutdown") {
+            std::fprintf(stderr, "\r%s: %s\n", qPrintable(type),
+                         QJsonDocument(m).toJson(QJsonDocument::Compact).constData());
+        }
+    });
+    QObject::connect(&listener, &core::ListenerClient::disconnected, &app,
+                     [](int code, const QString& reason) {
+                         std::fprintf(stderr, "\rdisconnected (%d %s)\n", code, qPrintable(reason));
+                     });
+    QObject::connect(&listener, &core::ListenerClient::reconnecting, &app,
+                     [](int ms) { std::fprintf(stderr, "reconnecting in %.1f s\n", ms / 1000.0); });
+    const bool live = !args.isSet("quiet") && isatty(fileno(stderr));
+    QTimer statsTimer;
+    QObject::connect(&statsTimer, &QTimer::timeout, &app, [&] {
+        const core::ListenerStats& s = listener.stats();
+        std::fprintf(stderr,
+                     "\rseq %lld  chunks %llu  buffer %5.0f ms  gaps %llu  underruns %llu/%llu  "
+                     "jitter p95 %.1f ms   ",
+                     static_cast<long long>(s.lastSeq), static_cast<unsigned long long>(s.chunks),
+                     s.bufferMs, static_cast<unsigned long long>(s.gaps),
+                     static_cast<unsigned long long>(s.serverUnderruns),
+                     static_cast<unsigned long long>(s.playoutUnderruns),
+                     core::percentile(s.jitterMs, 0.95));
+        std::fflush(stderr);
+    });
+    if (live) {
+        statsTimer.start(1000);
+    }
+    auto finish = [&] {
+        listener.stop();
+        QTimer::singleShot(200, &app, [&] {
+            if (args.isSet("output") && !wav.close()) {
+                std::fprintf(stderr, "auralis-client: %s\n", wav.error().c_str());
+                app.exit(1);
+                return;
+            }
+            const core::ListenerStats& s = listener.stats();
+            std::fprintf(stderr,
+                         "\nreceived %llu chunks (%.1f s), %llu gaps, %llu node underruns, %llu "
+                         "playout underruns\n",
+                         static_cast<unsigned long long>(s.chunks),
+                         static_cast<double>(s.chunks) / 10.0,
+                         static_cast<unsigned long long>(s.gaps),
+                         static_cast<unsigned long long>(s.serverUnderruns),
+                         static_cast<unsigned long long>(s.playoutUnderruns));
+            app.exit(0);
+        });
+    };
+    app::onTerminationSignal(&app, [&](int) { finish(); });
+    if (duration > 0) {
+        QTimer::singleShot(static_cast<int>(duration * 1000), &app, finish);
+    }
+    listener.start();
+    return QCoreApplication::exec();
+}

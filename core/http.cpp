@@ -1,0 +1,173 @@
+#include "core/http.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace auralis::core::http {
+
+QByteArray Request::header(const QByteArray& lowerName) const {
+    for (const auto& [name, value] : headers) {
+        if (name == lowerName) {
+            return value;
+        }
+    }
+    return {};
+}
+
+bool Request::keepAlive() const {
+    const QByteArray c = header("connection").toLower();
+    if (version == "HTTP/1.0") {
+        return c.contains("keep-alive");
+    }
+    return !c.contains("close");
+}
+
+bool Request::isWebSocketUpgrade() const {
+    return header("upgrade").toLower() == "websocket" &&
+           header("connection").toLower().contains("upgrade");
+}
+
+ParseResult parse(const QByteArray& buffer, Request& out) {
+    ParseResult r;
+    const qsizetype end = buffer.indexOf("\r\n\r\n");
+    if (end < 0) {
+        if (buffer.size() > kMaxHeaderBytes) {
+            r.state = Parse::Error;
+            r.errorStatus = 431;
+            r.errorText = "request headers too large";
+        }
+        return r;
+    }
+    if (end > kMaxHeaderBytes) {
+        r.state = Parse::Error;
+        r.errorStatus = 431;
+        r.errorText = "request headers too large";
+        return r;
+    }
+    const QList<QByteArray> lines = buffer.left(end).split('\n');
+    const QList<QByteArray> requestLine = lines.front().trimmed().split(' ');
+    if (requestLine.size() != 3 || !requestLine[2].startsWith("HTTP/1.") ||
+        requestLine[1].isEmpty() || requestLine[1][0] != '/') {
+        r.state = Parse::Error;
+        r.errorStatus = 400;
+        r.errorText = "malformed request line";
+        return r;
+    }
+    out = Request{};
+    out.method = requestLine[0];
+    out.target = requestLine[1];
+    out.version = requestLine[2];
+    const qsizetype q = out.target.indexOf('?');
+    out.path = q < 0 ? out.target : out.target.left(q);
+    out.query = q < 0 ? QByteArray() : out.target.mid(q + 1);
+    for (int i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines[i].trimmed();
+        if (line.isEmpty()) {
+            continue;
+        }
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0) {
+            r.state = Parse::Error;
+            r.errorStatus = 400;
+            r.errorText = "malformed header line";
+            return r;
+        }
+        out.headers.append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
+    }
+    const qsizetype headerBytes = end + 4;
+    if (!out.header("transfer-encoding").isEmpty()) {
+        r.state = Parse::Error;
+        r.errorStatus = 501;
+        r.errorText = "chunked request bodies are not supported";
+        return r;
+    }
+    qint64 length = 0;
+    const QByteArray cl = out.header("content-length");
+    if (!cl.isEmpty()) {
+        bool ok = false;
+        length = cl.toLongLong(&ok);
+        if (!ok || length < 0) {
+            r.state = Parse::Error;
+            r.errorStatus = 400;
+            r.errorText = "invalid Content-Length";
+            return r;
+        }
+    }
+    if (length > kMaxBodyBytes) {
+        r.state = Parse::Error;
+        r.errorStatus = 413;
+        r.errorText = "request body larger than 64 KiB";
+        return r;
+    }
+    if (buffer.size() < headerBytes + length) {
+        return r; // body still arriving
+    }
+    out.body = buffer.mid(headerBytes, length);
+    r.state = Parse::Complete;
+    r.consumed = headerBytes + length;
+    return r;
+}
+
+QByteArray reasonPhrase(int status) {
+    switch (status) {
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Status";
+    }
+}
+
+QByteArray serialize(const Response& response, bool keepAlive) {
+    QByteArray out;
+    out.reserve(response.body.size() + 256);
+    out += "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + reasonPhrase(response.status) +
+           "\r\n";
+    if (!response.contentType.isEmpty()) {
+        out += "Content-Type: " + response.contentType + "\r\n";
+    }
+    out += "Content-Length: " + QByteArray::number(response.body.size()) + "\r\n";
+    out += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
+    out += "Cache-Control: no-store\r\n";
+    for (const auto& [name, value] : response.headers) {
+        out += name + ": " + value + "\r\n";
+    }
+    out += "\r\n";
+    out += response.body;
+    return out;
+}
+
+Response jsonError(int status, const QByteArray& code, const QString& message,
+                   const QString& field) {
+    QJsonObject error{{"code", QString::fromUtf8(code)}, {"message", message}};
+    if (!field.isEmpty()) {
+        error["field"] = field;
+    }
+    Response r;
+    r.status = status;
+    r.body = QJsonDocument(QJsonObject{{"error", error}}).toJson(QJsonDocument::Compact);
+    return r;
+}
+
+} // namespace auralis::core::http

@@ -1,0 +1,868 @@
+#include "core/node.h"
+
+#include "core/control.h"
+#include "core/protocol.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QUrlQuery>
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+#include <algorithm>
+#include <cmath>
+
+Q_LOGGING_CATEGORY(lcNode, "auralis.node")
+
+namespace auralis::core {
+
+using protocol::Format;
+using protocol::Tier;
+
+struct Node::HttpConnection {
+    QTimer idle; // closes a connection that sends nothing for httpIdleTimeoutMs
+};
+
+struct Node::Session {
+    quint64 serial = 0;
+    QWebSocket* ws = nullptr;
+    QString id;
+    Format format = Format::Json;
+    QString remote;
+    TierPolicy tier;
+    Pacer pacer;
+    RateLimiter rate;
+    qint64 cursor = 0;
+    qint64 connectedUs = 0;
+    qint64 lastWakeUs = -1;
+    qint64 lastStatusUs = 0;
+    qint64 stalledSinceUs = -1;
+    std::uint64_t sent = 0;
+    std::uint64_t underruns = 0;
+    std::uint64_t dropped = 0;
+    bool closing = false;
+    // The listener's own view, from `report` messages.
+    bool reported = false;
+    double reportBufferMs = 0;
+    std::uint64_t reportUnderruns = 0;
+    qint64 reportUs = 0;
+};
+
+namespace {
+
+QString text(std::string_view sv) {
+    return QString::fromUtf8(sv.data(), static_cast<qsizetype>(sv.size()));
+}
+
+QString newClientId() {
+    return QString("c-%1").arg(QRandomGenerator::global()->generate(), 8, 16, QChar('0'));
+}
+
+http::Response jsonResponse(const QJsonObject& body, int status = 200) {
+    http::Response r;
+    r.status = status;
+    r.body = QJsonDocument(body).toJson(QJsonDocument::Compact);
+    return r;
+}
+
+QByteArray indexPage() {
+    return R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Auralis node</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
+color:#111;background:#fff}code{background:#eee;padding:0 .2rem}</style></head>
+<body><h1>Auralis node</h1>
+<p>This node streams never-repeating ambient music as 100&nbsp;ms PCM chunks over WebSocket.</p>
+<ul>
+<li>Stream: <code>ws://HOST:PORT/ws/stream?format=json|binary&amp;tier=normal</code></li>
+<li>Listen from a terminal: <code>auralis-client --url ws://HOST:PORT/ws/stream -o out.wav</code></li>
+<li>Status: <a href="/api/status">/api/status</a>, presets: <a href="/api/presets">/api/presets</a>,
+health: <a href="/health">/health</a></li>
+</ul>
+<p>The browser listener is served here in a later release.</p>
+</body></html>
+)";
+}
+
+} // namespace
+
+Node::Node(NodeConfig config, QObject* parent)
+    : QObject(parent), m_config(std::move(config)),
+      m_ownClock(m_config.clock ? nullptr : std::make_unique<SteadyClock>()),
+      m_clock(m_config.clock ? m_config.clock : m_ownClock.get()), m_ring(m_config.ringCapacity) {
+    m_paceTimer.setSingleShot(true);
+    m_paceTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_paceTimer, &QTimer::timeout, this, &Node::onPaceTimer);
+}
+
+Node::~Node() {
+    if (m_scheduler) {
+        m_scheduler->stop();
+    }
+}
+
+void Node::addRoute(const QByteArray& path, const QByteArray& method, Route handler) {
+    m_routes[path][method] = std::move(handler);
+}
+
+bool Node::start(QString* error) {
+    std::unique_ptr<synth::Renderer> renderer;
+    if (m_config.rendererFactory) {
+        renderer = m_config.rendererFactory();
+        m_deviceReason = "injected renderer";
+    } else {
+        synth::DeviceChoice choice = synth::chooseRenderer(m_config.device);
+        if (!choice.renderer) {
+            *error = QString::fromStdString(choice.error);
+            return false;
+        }
+        renderer = std::move(choice.renderer);
+        m_deviceReason = QString::fromStdString(choice.reason);
+    }
+    PhraseScheduler::Options options;
+    options.seed = m_config.seed;
+    options.params = m_config.params;
+    options.renderer = std::move(renderer);
+    options.deviceReason = m_deviceReason.toStdString();
+    options.extraLeadChunks = m_config.extraLeadChunks;
+    m_scheduler = std::make_unique<PhraseScheduler>(std::move(options), m_ring, *m_clock);
+
+    m_ws = new QWebSocketServer("auralis", QWebSocketServer::NonSecureMode, this);
+    m_ws->setMaxPendingConnections(std::max(64, m_config.maxClients));
+    connect(m_ws, &QWebSocketServer::newConnection, this, &Node::onNewWebSocket);
+    m_tcp = new QTcpServer(this);
+    connect(m_tcp, &QTcpServer::newConnection, this, &Node::onNewTcpConnection);
+    if (!m_tcp->listen(m_config.bind, m_config.port)) {
+        *error = QString("cannot listen on %1:%2: %3")
+                     .arg(m_config.bind.toString())
+                     .arg(m_config.port)
+                     .arg(m_tcp->errorString());
+        return false;
+    }
+    m_startedUs = m_clock->nowUs();
+    m_scheduler->start();
+    m_running = true;
+    const auto st = m_scheduler->stats();
+    qCInfo(lcNode).noquote() << QString("listening on %1:%2, device %3 (%4)")
+                                    .arg(m_config.bind.toString())
+                                    .arg(port())
+                                    .arg(QString::fromStdString(st.deviceKind), m_deviceReason);
+    return true;
+}
+
+quint16 Node::port() const {
+    return m_tcp ? m_tcp->serverPort() : 0;
+}
+
+// ---- HTTP ------------------------------------------------------------------------------------
+
+void Node::onNewTcpConnection() {
+    while (QTcpSocket* socket = m_tcp->nextPendingConnection()) {
+        if (m_shuttingDown || static_cast<int>(m_http.size()) >= m_config.maxHttpConnections) {
+            http::Response r = http::jsonError(503, "unavailable",
+                                               m_shuttingDown ? "the node is shutting down"
+                                                              : "too many connections");
+            socket->write(http::serialize(r, false));
+            socket->disconnectFromHost();
+            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            continue;
+        }
+        auto conn = std::make_unique<HttpConnection>();
+        conn->idle.setSingleShot(true);
+        conn->idle.setInterval(m_config.httpIdleTimeoutMs);
+        connect(&conn->idle, &QTimer::timeout, socket, [this, socket] { closeHttp(socket); });
+        conn->idle.start();
+        m_http.emplace(socket, std::move(conn));
+        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onHttpReadyRead(socket); });
+        connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+            if (m_http.erase(socket) > 0) {
+                socket->deleteLater();
+            }
+        });
+        if (socket->bytesAvailable() > 0) {
+            onHttpReadyRead(socket);
+        }
+    }
+}
+
+void Node::closeHttp(QTcpSocket* socket) {
+    if (m_http.erase(socket) > 0) {
+        socket->disconnect(this);
+        socket->disconnectFromHost();
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        if (socket->state() == QAbstractSocket::UnconnectedState) {
+            socket->deleteLater();
+        }
+    }
+}
+
+void Node::onHttpReadyRead(QTcpSocket* socket) {
+    auto it = m_http.find(socket);
+    if (it == m_http.end()) {
+        return;
+    }
+    HttpConnection& conn = *it->second;
+    conn.idle.start();
+    while (true) {
+        // Peek, do not read: a WebSocket upgrade must reach QWebSocketServer with the
+        // handshake still in the socket; plain requests are consumed once complete.
+        const QByteArray data = socket->peek(socket->bytesAvailable());
+        http::Request request;
+        const http::ParseResult parsed = http::parse(data, request);
+        if (parsed.state == http::Parse::Incomplete) {
+            return;
+        }
+        if (parsed.state == http::Parse::Error) {
+            socket->write(http::serialize(
+                http::jsonError(parsed.errorStatus,
+                                parsed.errorStatus == 413 ? "too_large" : "bad_request",
+                                QString::fromUtf8(parsed.errorText)),
+                false));
+            closeHttp(socket);
+            return;
+        }
+        if (request.isWebSocketUpgrade()) {
+            if (request.path != "/ws/stream") {
+                socket->write(http::serialize(
+                    http::jsonError(404, "not_found", "the WebSocket endpoint is /ws/stream"),
+                    false));
+                closeHttp(socket);
+                return;
+            }
+            if (m_shuttingDown) {
+                socket->write(http::serialize(
+                    http::jsonError(503, "unavailable", "the node is shutting down"), false));
+                closeHttp(socket);
+                return;
+            }
+            m_http.erase(it);
+            socket->disconnect(this);
+            m_ws->handleConnection(socket);
+            return;
+        }
+        socket->read(parsed.consumed);
+        const bool keepAlive = request.keepAlive() && !m_shuttingDown;
+        socket->write(http::serialize(route(request), keepAlive));
+        if (!keepAlive) {
+            closeHttp(socket);
+            return;
+        }
+    }
+}
+
+http::Response Node::route(const http::Request& request) {
+    const QByteArray& path = request.path;
+    std::map<QByteArray, Route> methods;
+    if (auto it = m_routes.find(path); it != m_routes.end()) {
+        methods = it->second;
+    } else if (path == "/") {
+        methods["GET"] = [](const http::Request&) {
+            http::Response r;
+            r.contentType = "text/html; charset=utf-8";
+            r.body = indexPage();
+            return r;
+        };
+    } else if (path == "/health") {
+        methods["GET"] = [this](const http::Request&) {
+            return jsonResponse(QJsonObject{
+                {"status", "ok"},
+                {"uptime_s", static_cast<double>(m_clock->nowUs() - m_startedUs) / 1e6}});
+        };
+    } else if (path == "/api/status") {
+        methods["GET"] = [this](const http::Request&) { return jsonResponse(statusJson()); };
+    } else if (path == "/api/presets") {
+        methods["GET"] = [](const http::Request&) {
+            QJsonArray presets;
+            for (const synth::Preset p : synth::kAllPresets) {
+                QJsonObject o = paramsJson(synth::presetParams(p));
+                o.remove("key");
+                o["name"] = text(synth::presetName(p));
+                o.remove("preset");
+                presets.append(o);
+            }
+            QJsonArray modes;
+            for (const synth::Mode m : synth::kAllModes) {
+                modes.append(text(synth::modeName(m)));
+            }
+            QJsonArray keys;
+            for (int k = 0; k < 12; ++k) {
+                keys.append(text(synth::keyName(k)));
+            }
+            return jsonResponse(
+                QJsonObject{{"presets", presets},
+                            {"modes", modes},
+                            {"keys", keys},
+                            {"bpm", QJsonObject{{"min", synth::kMinBpm}, {"max", synth::kMaxBpm}}},
+                            {"intensity", QJsonObject{{"min", 0}, {"max", 1}}}});
+        };
+    } else if (path == "/api/control") {
+        methods["POST"] = [this](const http::Request& r) { return controlRoute(r); };
+    } else {
+        return http::jsonError(404, "not_found", "no such path: " + QString::fromUtf8(path));
+    }
+    auto handler = methods.find(request.method);
+    if (handler == methods.end() && request.method == "HEAD") {
+        handler = methods.find("GET");
+    }
+    if (handler == methods.end()) {
+        QByteArrayList allowed;
+        for (const auto& [m, h] : methods) {
+            allowed << m;
+        }
+        http::Response r = http::jsonError(405, "method_not_allowed",
+                                           QString::fromUtf8(request.method) +
+                                               " is not allowed on " + QString::fromUtf8(path));
+        r.headers.append({"Allow", allowed.join(", ")});
+        return r;
+    }
+    http::Response response = handler->second(request);
+    if (request.method == "HEAD") {
+        response.headers.append({"X-Content-Length", QByteArray::number(response.body.size())});
+        response.body.clear();
+    }
+    return response;
+}
+
+http::Response Node::controlRoute(const http::Request& request) {
+    QJsonParseError parseError{};
+    const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
+        return http::jsonError(400, "invalid_json",
+                               "the body must be a JSON object such as {\"bpm\": 60}");
+    }
+    synth::MusicParams next;
+    if (const auto error = parseControl(doc.object(), m_scheduler->pendingParams(), next)) {
+        return http::jsonError(400, error->code.toUtf8(), error->message, error->field);
+    }
+    const qint64 frame = m_scheduler->requestParams(next);
+    qCInfo(lcNode).noquote() << "control over HTTP:" << protocol::toText(paramsJson(next));
+    return jsonResponse(
+        QJsonObject{{"ok", true},
+                    {"params", paramsJson(next)},
+                    {"applies_at_ms", static_cast<double>(frame) * 1000.0 / protocol::kSampleRate},
+                    {"applies_at_seq", static_cast<double>(frame / protocol::kChunkFrames)}});
+}
+
+// ---- WebSocket sessions ------------------------------------------------------------------------
+
+void Node::onNewWebSocket() {
+    while (QWebSocket* ws = m_ws->nextPendingConnection()) {
+        ws->setParent(this);
+        ws->setMaxAllowedIncomingMessageSize(
+            static_cast<quint64>(protocol::kMaxClientMessageBytes));
+        ws->setMaxAllowedIncomingFrameSize(static_cast<quint64>(protocol::kMaxClientMessageBytes));
+        const QUrlQuery query(ws->requestUrl());
+        if (m_shuttingDown || listenerCount() >= m_config.maxClients) {
+            const QString why = m_shuttingDown
+                                    ? QString("the node is shutting down")
+                                    : QString("server full: %1 listeners").arg(m_config.maxClients);
+            ws->sendTextMessage(protocol::toText(protocol::errorMessage("server_full", why)));
+            ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kCloseTryAgainLater),
+                      why);
+            connect(ws, &QWebSocket::disconnected, ws, &QObject::deleteLater);
+            QTimer::singleShot(2000, ws, [ws] { ws->abort(); });
+            qCInfo(lcNode) << "refused a listener:" << why;
+            continue;
+        }
+        const qint64 now = m_clock->nowUs();
+        auto s = std::make_unique<Session>();
+        s->serial = m_nextSerial++;
+        s->ws = ws;
+        s->remote = ws->peerAddress().toString() + ":" + QString::number(ws->peerPort());
+        s->rate = RateLimiter(m_config.messageRate, m_config.messageBurst);
+        s->connectedUs = now;
+        s->lastStatusUs = now;
+
+        QStringList warnings;
+        QString id = query.queryItemValue("client_id");
+        if (!id.isEmpty() && !protocol::isValidClientId(id)) {
+            warnings
+                << "client_id must be 1-64 characters of A-Z a-z 0-9 _ -; a new one was generated";
+            id.clear();
+        }
+        const auto inUse = [this](const QString& candidate) {
+            return std::any_of(m_sessions.begin(), m_sessions.end(),
+                               [&](const auto& e) { return e.second->id == candidate; });
+        };
+        if (!id.isEmpty() && inUse(id)) {
+            warnings << "client_id '" + id + "' is in use; a new one was generated";
+            id.clear();
+        }
+        s->id = id.isEmpty() ? newClientId() : id;
+        const QString format = query.queryItemValue("format");
+        if (!format.isEmpty() && !protocol::parseFormat(format)) {
+            warnings << "unknown format '" + format + "'; using json";
+        }
+        s->format = protocol::parseFormat(format).value_or(Format::Json);
+        const QString tier = query.queryItemValue("tier");
+        if (!tier.isEmpty() && !protocol::parseTier(tier)) {
+            warnings << "unknown tier '" + tier + "'; using normal";
+        }
+        s->tier = TierPolicy(protocol::parseTier(tier).value_or(Tier::Normal), now);
+
+        Session& session = *s;
+        m_bySerial[s->serial] = ws;
+        m_sessions.emplace(ws, std::move(s));
+        connect(ws, &QWebSocket::textMessageReceived, this, [this, ws](const QString& message) {
+            if (auto it = m_sessions.find(ws); it != m_sessions.end()) {
+                onTextMessage(*it->second, message);
+            }
+        });
+        connect(ws, &QWebSocket::binaryMessageReceived, this, [this, ws](const QByteArray&) {
+            if (auto it = m_sessions.find(ws); it != m_sessions.end()) {
+                onBinaryMessage(*it->second);
+            }
+        });
+        connect(ws, &QWebSocket::disconnected, this, [this, ws] { removeSession(ws); });
+
+        sendJson(session, welcome(session));
+        for (const QString& w : warnings) {
+            sendJson(session, protocol::warningMessage("invalid_query", w));
+        }
+        // The initial burst fills the listener's jitter buffer to its tier target.
+        session.cursor = m_scheduler->liveSeq();
+        session.pacer.start(now);
+        const int burst = protocol::tierLeadChunks(session.tier.current());
+        for (int i = 0; i < burst; ++i) {
+            sendChunk(session, now);
+        }
+        schedule(session);
+        qCInfo(lcNode).noquote() << QString("listener %1 joined from %2 (%3, %4); %5 listening")
+                                        .arg(session.id, session.remote,
+                                             protocol::formatName(session.format),
+                                             protocol::tierName(session.tier.current()))
+                                        .arg(listenerCount());
+        emit listenerJoined(session.id);
+    }
+}
+
+QJsonObject Node::welcome(const Session& s) const {
+    return QJsonObject{
+        {"type", "welcome"},
+        {"protocol", protocol::kVersion},
+        {"client_id", s.id},
+        {"format", protocol::formatName(s.format)},
+        {"audio", QJsonObject{{"sample_rate", protocol::kSampleRate},
+                              {"channels", protocol::kChannels},
+                              {"encoding", "s16le"},
+                              {"chunk_ms", protocol::kChunkMs},
+                              {"frames_per_chunk", protocol::kChunkFrames},
+                              {"bytes_per_chunk", protocol::kChunkBytes}}},
+        {"tier", protocol::tierName(s.tier.current())},
+        {"target_ms", protocol::tierTargetMs(s.tier.current())},
+        {"params", paramsJson(m_scheduler->pendingParams())},
+        {"device", QString::fromStdString(m_scheduler->stats().deviceKind)},
+        {"server_time", static_cast<double>(m_clock->wallMs())},
+        {"live_seq", static_cast<double>(m_scheduler->liveSeq())},
+    };
+}
+
+void Node::sendJson(Session& s, const QJsonObject& message) {
+    s.ws->sendTextMessage(protocol::toText(message));
+}
+
+void Node::sendChunk(Session& s, qint64 nowUs) {
+    Chunk chunk;
+    protocol::AudioHeader h;
+    h.seq = static_cast<quint64>(s.cursor);
+    h.ptsMs = s.cursor * protocol::kChunkMs;
+    h.sentAtMs = m_clock->wallMs();
+    const bool ready = m_ring.read(s.cursor, chunk);
+    const Chunk& c = ready ? chunk : BroadcastRing::silence();
+    h.underrun = !ready;
+    if (s.format == Format::Json) {
+        s.ws->sendTextMessage(protocol::audioJson(h, c.base64));
+    } else {
+        QByteArray message(protocol::kBinaryHeaderBytes + protocol::kChunkBytes, Qt::Uninitialized);
+        protocol::writeBinaryHeader(message.data(), h);
+        std::memcpy(message.data() + protocol::kBinaryHeaderBytes, c.pcm.constData(),
+                    protocol::kChunkBytes);
+        s.ws->sendBinaryMessage(message);
+    }
+    ++s.sent;
+    ++s.cursor;
+    if (!ready) {
+        ++s.underruns;
+        s.tier.onUnderrun(nowUs);
+        sendJson(s, protocol::warningMessage(
+                        "underrun",
+                        QString("chunk %1 was not rendered in time; sent silence").arg(h.seq)));
+    }
+}
+
+void Node::schedule(Session& s) {
+    m_due.emplace(s.pacer.nextDeadlineUs(), s.serial);
+    armTimer();
+}
+
+void Node::armTimer() {
+    // Drop entries of sessions that are gone.
+    while (!m_due.empty() && !m_bySerial.count(m_due.top().second)) {
+        m_due.pop();
+    }
+    if (m_due.empty()) {
+        m_paceTimer.stop();
+        return;
+    }
+    const qint64 waitUs = m_due.top().first - m_clock->nowUs();
+    const int ms = waitUs <= 0 ? 0 : static_cast<int>((waitUs + 999) / 1000);
+    if (!m_paceTimer.isActive() || m_paceTimer.remainingTime() > ms) {
+        m_paceTimer.start(ms);
+    }
+}
+
+void Node::onPaceTimer() {
+    // Serve every listener whose deadline is due (within half a millisecond).
+    const qint64 now = m_clock->nowUs();
+    while (!m_due.empty() && m_due.top().first <= now + 500) {
+        const auto [deadline, serial] = m_due.top();
+        m_due.pop();
+        auto bySerial = m_bySerial.find(serial);
+        if (bySerial == m_bySerial.end()) {
+            continue;
+        }
+        auto it = m_sessions.find(bySerial->second);
+        if (it == m_sessions.end() || it->second->pacer.nextDeadlineUs() != deadline) {
+            continue; // stale entry
+        }
+        Session& s = *it->second;
+        serve(s, std::max(now, deadline));
+        if (!s.closing) {
+            m_due.emplace(s.pacer.nextDeadlineUs(), s.serial);
+        }
+    }
+    armTimer();
+}
+
+void Node::serve(Session& s, qint64 nowUs) {
+    const qint64 realNow = m_clock->nowUs();
+    const Pacer::Tick tick = s.pacer.onWake(nowUs);
+    if (tick.deadlines == 0) {
+        return;
+    }
+    // Send jitter: |interval between consecutive paced sends - 100 ms| (bursts excluded).
+    if (s.lastWakeUs >= 0 && !tick.resynced) {
+        const double intervalMs = static_cast<double>(realNow - s.lastWakeUs) / 1000.0;
+        s.tier.onJitter(std::abs(intervalMs - protocol::kChunkMs * tick.deadlines));
+    }
+    s.lastWakeUs = realNow;
+
+    const qint64 live = m_scheduler->liveSeq();
+    if (s.cursor < m_ring.oldest()) {
+        // Fell out of the ring (a stall of many seconds): rejoin at the live edge.
+        s.dropped += static_cast<std::uint64_t>(live - s.cursor);
+        s.cursor = live;
+    }
+    const int n =
+        chunksToSend(s.cursor, live, protocol::tierLeadChunks(s.tier.current()), tick.deadlines);
+    const qint64 messageBytes =
+        s.format == Format::Json ? 23650 : protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
+    for (int i = 0; i < n; ++i) {
+        if (s.ws->bytesToWrite() > m_config.queueLimitChunks * messageBytes) {
+            // Not reading: drop the oldest unsent audio (skip it) instead of queueing more.
+            ++s.dropped;
+            ++s.cursor;
+            if (s.stalledSinceUs < 0) {
+                s.stalledSinceUs = realNow;
+            }
+            continue;
+        }
+        s.stalledSinceUs = -1;
+        sendChunk(s, realNow);
+    }
+    if (s.stalledSinceUs >= 0 &&
+        realNow - s.stalledSinceUs > qint64{m_config.stallDisconnectMs} * 1000) {
+        qCWarning(lcNode).noquote() << "listener" << s.id << "is not reading; disconnecting";
+        s.closing = true;
+        s.ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kClosePolicy),
+                    "too slow: not reading the stream");
+        QTimer::singleShot(1000, s.ws, [ws = s.ws] { ws->abort(); });
+        return;
+    }
+    if (const auto change = s.tier.evaluate(realNow)) {
+        applyTier(s, change->tier, change->reason);
+    }
+    if (realNow - s.lastStatusUs >= qint64{m_config.statusIntervalMs} * 1000) {
+        sendStatus(s, realNow);
+    }
+}
+
+void Node::applyTier(Session& s, Tier tier, const QString& reason) {
+    sendJson(s, QJsonObject{{"type", "tier"},
+                            {"tier", protocol::tierName(tier)},
+                            {"target_ms", protocol::tierTargetMs(tier)},
+                            {"reason", reason}});
+    qCInfo(lcNode).noquote() << "listener" << s.id << "tier" << protocol::tierName(tier)
+                             << "(" + reason + ")";
+}
+
+void Node::sendStatus(Session& s, qint64 nowUs) {
+    s.lastStatusUs = nowUs;
+    sendJson(s, QJsonObject{{"type", "status"},
+                            {"seq", static_cast<double>(s.cursor - 1)},
+                            {"depth_chunks", static_cast<double>(m_ring.publishedEnd() - s.cursor)},
+                            {"tier", protocol::tierName(s.tier.current())},
+                            {"target_ms", protocol::tierTargetMs(s.tier.current())},
+                            {"jitter_ms", s.tier.jitterP95()},
+                            {"underruns", static_cast<double>(s.underruns)},
+                            {"dropped", static_cast<double>(s.dropped)}});
+}
+
+void Node::onBinaryMessage(Session& s) {
+    const auto verdict = s.rate.onMessage(m_clock->nowUs());
+    if (verdict == RateLimiter::Verdict::Close) {
+        s.ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kClosePolicy),
+                    "message flood");
+        return;
+    }
+    sendJson(s,
+             protocol::errorMessage(
+                 "unsupported", "binary messages from listeners are not accepted; send JSON text"));
+}
+
+void Node::onTextMessage(Session& s, const QString& text) {
+    const qint64 now = m_clock->nowUs();
+    switch (s.rate.onMessage(now)) {
+    case RateLimiter::Verdict::Allow:
+        break;
+    case RateLimiter::Verdict::Reject:
+        sendJson(s, protocol::errorMessage(
+                        "rate_limited", QString("more than %1 messages per second; message ignored")
+                                            .arg(m_config.messageRate)));
+        return;
+    case RateLimiter::Verdict::Close:
+        qCWarning(lcNode).noquote() << "listener" << s.id << "flooded messages; closing";
+        sendJson(s, protocol::errorMessage("rate_limited", "message flood; closing"));
+        s.ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kClosePolicy),
+                    "message flood");
+        return;
+    }
+    QJsonParseError parseError{};
+    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &parseError);
+    if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
+        sendJson(s, protocol::errorMessage("invalid_json",
+                                           "messages must be JSON objects with a \"type\""));
+        return;
+    }
+    const QJsonObject msg = doc.object();
+    const QString type = msg.value("type").toString();
+    if (type == "ping") {
+        sendJson(s, QJsonObject{{"type", "pong"},
+                                {"client_time", msg.value("client_time")},
+                                {"server_time", static_cast<double>(m_clock->wallMs())}});
+    } else if (type == "control") {
+        synth::MusicParams next;
+        if (const auto error = parseControl(msg, m_scheduler->pendingParams(), next)) {
+            sendJson(s, protocol::errorMessage(error->code, error->message, error->field));
+            return;
+        }
+        const qint64 frame = m_scheduler->requestParams(next);
+        QJsonObject ack{
+            {"type", "control_ack"},
+            {"params", paramsJson(next)},
+            {"applies_at_ms", static_cast<double>(frame) * 1000.0 / protocol::kSampleRate},
+            {"applies_at_seq", static_cast<double>(frame / protocol::kChunkFrames)}};
+        if (msg.contains("id")) {
+            ack["id"] = msg.value("id");
+        }
+        sendJson(s, ack);
+        qCInfo(lcNode).noquote() << "control from" << s.id << protocol::toText(paramsJson(next));
+    } else if (type == "tier") {
+        const auto tier = protocol::parseTier(msg.value("tier").toString());
+        if (!tier) {
+            sendJson(s, protocol::errorMessage("invalid_value",
+                                               "tier must be minimal, normal, stable or defensive",
+                                               "tier"));
+            return;
+        }
+        s.tier.request(*tier, now);
+        applyTier(s, *tier, "requested");
+    } else if (type == "report") {
+        const QJsonValue buffer = msg.value("buffer_ms");
+        const QJsonValue underruns = msg.value("underruns");
+        if (!buffer.isDouble() || buffer.toDouble() < 0 || buffer.toDouble() > 600000) {
+            sendJson(s, protocol::errorMessage("invalid_value",
+                                               "buffer_ms must be a number of milliseconds",
+                                               "buffer_ms"));
+            return;
+        }
+        if (!underruns.isDouble() || underruns.toDouble() < 0 ||
+            underruns.toDouble() != std::floor(underruns.toDouble())) {
+            sendJson(s, protocol::errorMessage("invalid_value",
+                                               "underruns must be a non-negative integer",
+                                               "underruns"));
+            return;
+        }
+        const auto count = static_cast<std::uint64_t>(underruns.toDouble());
+        for (std::uint64_t i = s.reportUnderruns; i < count && i < s.reportUnderruns + 16; ++i) {
+            s.tier.onUnderrun(now); // the listener heard a gap: it counts toward escalation
+        }
+        s.reported = true;
+        s.reportBufferMs = buffer.toDouble();
+        s.reportUnderruns = count;
+        s.reportUs = now;
+    } else if (type.isEmpty()) {
+        sendJson(s, protocol::errorMessage("invalid_value", "missing \"type\"", "type"));
+    } else {
+        sendJson(s, protocol::errorMessage("unknown_type",
+                                           "unknown message type '" + type +
+                                               "': use control, ping, tier or report",
+                                           "type"));
+    }
+}
+
+void Node::removeSession(QWebSocket* ws) {
+    auto it = m_sessions.find(ws);
+    if (it == m_sessions.end()) {
+        return;
+    }
+    const QString id = it->second->id;
+    m_bySerial.erase(it->second->serial);
+    m_sessions.erase(it);
+    ws->deleteLater();
+    qCInfo(lcNode).noquote()
+        << QString("listener %1 left; %2 listening").arg(id).arg(listenerCount());
+    emit listenerLeft(id);
+    if (m_shuttingDown && m_sessions.empty() && !m_running) {
+        emit stopped();
+    }
+}
+
+// ---- status and shutdown ---------------------------------------------------------------------
+
+ListenerInfo Node::info(const Session& s, qint64 nowUs) const {
+    ListenerInfo i;
+    i.id = s.id;
+    i.format = protocol::formatName(s.format);
+    i.remote = s.remote;
+    i.tier = protocol::tierName(s.tier.current());
+    i.requestedTier = protocol::tierName(s.tier.requested());
+    i.targetMs = protocol::tierTargetMs(s.tier.current());
+    i.connectedSeconds = static_cast<double>(nowUs - s.connectedUs) / 1e6;
+    i.cursor = s.cursor;
+    i.depthChunks = m_ring.publishedEnd() - s.cursor;
+    i.sent = s.sent;
+    i.underruns = s.underruns;
+    i.dropped = s.dropped;
+    i.resyncs = s.pacer.resyncs();
+    i.jitterP95Ms = s.tier.jitterP95();
+    i.reported = s.reported;
+    i.reportBufferMs = s.reportBufferMs;
+    i.reportUnderruns = s.reportUnderruns;
+    i.reportAgeSeconds = s.reported ? static_cast<double>(nowUs - s.reportUs) / 1e6 : 0;
+    return i;
+}
+
+std::vector<ListenerInfo> Node::listeners() const {
+    std::vector<ListenerInfo> out;
+    const qint64 now = m_clock->nowUs();
+    for (const auto& [ws, s] : m_sessions) {
+        out.push_back(info(*s, now));
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return out;
+}
+
+QJsonObject Node::statusJson() const {
+    const auto st = m_scheduler->stats();
+    QJsonArray clients;
+    for (const ListenerInfo& i : listeners()) {
+        QJsonObject c{{"client_id", i.id},
+                      {"format", i.format},
+                      {"remote", i.remote},
+                      {"tier", i.tier},
+                      {"requested_tier", i.requestedTier},
+                      {"target_ms", i.targetMs},
+                      {"connected_s", i.connectedSeconds},
+                      {"seq", static_cast<double>(i.cursor - 1)},
+                      {"depth_chunks", static_cast<double>(i.depthChunks)},
+                      {"chunks_sent", static_cast<double>(i.sent)},
+                      {"underruns", static_cast<double>(i.underruns)},
+                      {"dropped", static_cast<double>(i.dropped)},
+                      {"resyncs", static_cast<double>(i.resyncs)},
+                      {"jitter_p95_ms", i.jitterP95Ms}};
+        if (i.reported) {
+            c["report"] = QJsonObject{{"buffer_ms", i.reportBufferMs},
+                                      {"underruns", static_cast<double>(i.reportUnderruns)},
+                                      {"age_s", i.reportAgeSeconds}};
+        }
+        clients.append(c);
+    }
+    QJsonArray phrases;
+    for (const auto& p : m_scheduler->recentPhrases()) {
+        phrases.append(QJsonObject{
+            {"index", static_cast<double>(p.index)},
+            {"start_ms", static_cast<double>(p.startFrame) * 1000.0 / protocol::kSampleRate},
+            {"seconds", p.frames / double(protocol::kSampleRate)},
+            {"render_ms", p.renderMs},
+            {"device", QString::fromStdString(p.device)},
+            {"params", paramsJson(p.params)}});
+    }
+    const qint64 live = m_scheduler->liveSeq();
+    return QJsonObject{
+        {"version", AURALIS_VERSION},
+        {"uptime_s", static_cast<double>(m_clock->nowUs() - m_startedUs) / 1e6},
+        {"device",
+         QJsonObject{{"kind", QString::fromStdString(st.deviceKind)},
+                     {"name", QString::fromStdString(st.deviceName)},
+                     {"reason", QString::fromStdString(st.deviceReason)},
+                     {"gpu_failures", static_cast<double>(st.gpuFailures)},
+                     {"gpu_memory_allocated_bytes", static_cast<double>(st.gpuBytesAllocated)},
+                     {"gpu_memory_total_bytes", static_cast<double>(st.gpuBytesTotal)}}},
+        {"params", paramsJson(m_scheduler->currentParams())},
+        {"pending_params", paramsJson(m_scheduler->pendingParams())},
+        {"stream",
+         QJsonObject{{"live_seq", static_cast<double>(live)},
+                     {"published_seq", static_cast<double>(m_ring.publishedEnd() - 1)},
+                     {"rendered_ahead_ms",
+                      static_cast<double>(m_ring.publishedEnd() - live) * protocol::kChunkMs},
+                     {"phrases", static_cast<double>(st.phrases)},
+                     {"last_render_ms", st.lastRenderMs}}},
+        {"recent_phrases", phrases},
+        {"listeners", QJsonObject{{"count", listenerCount()}, {"max", m_config.maxClients}}},
+        {"clients", clients},
+    };
+}
+
+void Node::shutdown(int drainMs, const QString& reason) {
+    if (m_shuttingDown) {
+        return;
+    }
+    m_shuttingDown = true;
+    qCInfo(lcNode).noquote() << QString("shutting down (%1): telling %2 listeners, draining %3 ms")
+                                    .arg(reason)
+                                    .arg(listenerCount())
+                                    .arg(drainMs);
+    if (m_tcp) {
+        m_tcp->close();
+    }
+    for (auto& [ws, s] : m_sessions) {
+        sendJson(*s, QJsonObject{{"type", "shutdown"}, {"reason", reason}, {"drain_ms", drainMs}});
+    }
+    QTimer::singleShot(drainMs, this, &Node::finishShutdown);
+}
+
+void Node::finishShutdown() {
+    m_running = false;
+    m_paceTimer.stop();
+    if (m_scheduler) {
+        m_scheduler->stop();
+    }
+    for (auto& [ws, s] : m_sessions) {
+        s->closing = true;
+        ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kCloseGoingAway),
+                  "node stopping");
+        QTimer::singleShot(1000, ws, [w = ws] { w->abort(); });
+    }
+    for (auto& [socket, conn] : m_http) {
+        socket->disconnectFromHost();
+    }
+    if (m_sessions.empty()) {
+        emit stopped();
+    }
+}
+
+} // namespace auralis::core

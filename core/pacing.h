@@ -1,0 +1,105 @@
+// Per-listener control logic with no I/O: deadline pacing, buffer-tier policy and the client
+// message rate limit. Times are microseconds from an injected Clock. Owned by one thread.
+#pragma once
+
+#include "core/protocol.h"
+
+#include <QString>
+
+#include <deque>
+#include <optional>
+
+namespace auralis::core {
+
+/// Absolute-deadline pacing: deadlines are start + k * period, so timer lateness never
+/// accumulates as drift. A wake-up later than `resyncAfterUs` restarts the deadlines from
+/// now instead of firing every missed one at once.
+class Pacer {
+public:
+    explicit Pacer(qint64 periodUs = protocol::kChunkUs, qint64 resyncAfterUs = 1'000'000)
+        : m_period(periodUs), m_resyncAfter(resyncAfterUs) {}
+
+    void start(qint64 nowUs) { m_next = nowUs + m_period; }
+    qint64 nextDeadlineUs() const { return m_next; }
+
+    struct Tick {
+        int deadlines = 0; // deadlines that passed (0: woke early)
+        bool resynced = false;
+        qint64 lateUs = 0; // how late the first of them was served
+    };
+    Tick onWake(qint64 nowUs);
+
+    std::uint64_t resyncs() const { return m_resyncs; }
+
+private:
+    qint64 m_period;
+    qint64 m_resyncAfter;
+    qint64 m_next = 0;
+    std::uint64_t m_resyncs = 0;
+};
+
+/// How many chunks to send at a wake-up: one per passed deadline, plus or minus one to move
+/// the listener's lead (cursor ahead of the live edge) toward the tier's target. The dead
+/// band of one chunk absorbs the phase between the listener's deadlines and the live edge.
+int chunksToSend(qint64 cursor, qint64 liveSeq, int targetLead, int deadlines);
+
+/// Buffer-tier policy. The listener requests a tier; the node escalates one tier after
+/// kEscalateUnderruns underruns within kWindowUs, or when the p95 send jitter of the last
+/// kJitterWindow sends exceeds kJitterEscalateFraction of the target; it relaxes one tier
+/// (never below the request) after kHealthyUs with no underrun and p95 jitter under
+/// kJitterHealthyFraction of the target. Changes are at least kHoldUs apart.
+class TierPolicy {
+public:
+    static constexpr int kEscalateUnderruns = 2;
+    static constexpr qint64 kWindowUs = 30'000'000;
+    static constexpr qint64 kHealthyUs = 60'000'000;
+    static constexpr qint64 kHoldUs = 10'000'000;
+    static constexpr double kJitterEscalateFraction = 0.20;
+    static constexpr double kJitterHealthyFraction = 0.05;
+    static constexpr int kJitterWindow = 50;
+
+    explicit TierPolicy(protocol::Tier requested = protocol::Tier::Normal, qint64 nowUs = 0);
+
+    protocol::Tier current() const { return m_current; }
+    protocol::Tier requested() const { return m_requested; }
+
+    /// The listener asks for a tier (it becomes the floor and the current tier).
+    void request(protocol::Tier tier, qint64 nowUs);
+    void onUnderrun(qint64 nowUs);
+    void onJitter(double jitterMs);
+    /// p95 of the recent send jitter (0 with no samples).
+    double jitterP95() const;
+
+    struct Change {
+        protocol::Tier tier;
+        QString reason; // "underruns", "jitter" or "healthy"
+    };
+    std::optional<Change> evaluate(qint64 nowUs);
+
+private:
+    protocol::Tier m_requested;
+    protocol::Tier m_current;
+    qint64 m_lastChangeUs;
+    qint64 m_lastTroubleUs;
+    std::deque<qint64> m_underruns;
+    std::deque<double> m_jitter;
+};
+
+/// Token bucket for client messages: `ratePerSecond` sustained, `burst` at once. Rejected
+/// messages get an error; too many rejections within 10 s close the connection (1008).
+class RateLimiter {
+public:
+    enum class Verdict { Allow, Reject, Close };
+    RateLimiter(double ratePerSecond = 20, double burst = 40, int closeAfterRejections = 40);
+    Verdict onMessage(qint64 nowUs);
+
+private:
+    double m_rate;
+    double m_burst;
+    int m_closeAfter;
+    double m_tokens;
+    qint64 m_lastUs = -1;
+    std::deque<qint64> m_rejections;
+};
+
+} // namespace auralis::core
