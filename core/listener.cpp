@@ -48,6 +48,10 @@ ListenerClient::ListenerClient(Options options, const Clock& clock, QObject* par
     connect(&m_reconnectTimer, &QTimer::timeout, this, &ListenerClient::connectNow);
 }
 
+ListenerClient::~ListenerClient() {
+    m_ws.disconnect(this); // no callbacks while members are being destroyed
+}
+
 int ListenerClient::backoffMs(int attempt, int initialMs, int maxMs, double random01) {
     const double base = std::min<double>(maxMs, initialMs * std::pow(2.0, std::min(attempt, 30)));
     return static_cast<int>(base * (0.8 + 0.4 * random01));

@@ -61,6 +61,7 @@ public:
     };
 
     ListenerClient(Options options, const Clock& clock, QObject* parent = nullptr);
+    ~ListenerClient() override;
 
     void start();
     void stop();

@@ -41,7 +41,7 @@ LoadGenerator::LoadGenerator(LoadOptions options, const Clock& clock, QObject* p
         }
         m_neverRead.push_back(isNoRead);
         m_impaired.push_back(isImpaired);
-        m_listeners.push_back(std::make_unique<ListenerClient>(o, m_clock, this));
+        m_listeners.push_back(std::make_unique<ListenerClient>(o, m_clock));
     }
     const int ramp = m_options.rampMs >= 0 ? m_options.rampMs : std::min(5000, 2 * n);
     m_rampTimer.setInterval(n > 0 ? ramp / n : 0);

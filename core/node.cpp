@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
+#include <QPointer>
 #include <QRandomGenerator>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -67,6 +68,15 @@ http::Response jsonResponse(const QJsonObject& body, int status = 200) {
     r.status = status;
     r.body = QJsonDocument(body).toJson(QJsonDocument::Compact);
     return r;
+}
+
+// A peer that does not answer our close frame is cut off after `ms`.
+void abortLater(QWebSocket* ws, int ms) {
+    QTimer::singleShot(ms, ws, [alive = QPointer<QWebSocket>(ws)] {
+        if (alive) {
+            alive->abort();
+        }
+    });
 }
 
 QByteArray indexPage() {
@@ -142,6 +152,9 @@ bool Node::start(QString* error) {
                      .arg(m_tcp->errorString());
         return false;
     }
+    // Render the lead before the first listener can arrive: its burst is then real audio
+    // from the first moment (no start-up underruns), and time to first audio is one send.
+    m_scheduler->pump(0);
     m_startedUs = m_clock->nowUs();
     m_scheduler->start();
     m_running = true;
@@ -240,6 +253,9 @@ void Node::onHttpReadyRead(QTcpSocket* socket) {
             }
             m_http.erase(it);
             socket->disconnect(this);
+            socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption,
+                                    m_config.socketSendBufferBytes);
+            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
             m_ws->handleConnection(socket);
             return;
         }
@@ -363,7 +379,7 @@ void Node::onNewWebSocket() {
             ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kCloseTryAgainLater),
                       why);
             connect(ws, &QWebSocket::disconnected, ws, &QObject::deleteLater);
-            QTimer::singleShot(2000, ws, [ws] { ws->abort(); });
+            abortLater(ws, 2000);
             qCInfo(lcNode) << "refused a listener:" << why;
             continue;
         }
@@ -579,7 +595,7 @@ void Node::serve(Session& s, qint64 nowUs) {
         s.closing = true;
         s.ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kClosePolicy),
                     "too slow: not reading the stream");
-        QTimer::singleShot(1000, s.ws, [ws = s.ws] { ws->abort(); });
+        abortLater(s.ws, 1000);
         return;
     }
     if (const auto change = s.tier.evaluate(realNow)) {
@@ -726,9 +742,7 @@ void Node::removeSession(QWebSocket* ws) {
     qCInfo(lcNode).noquote()
         << QString("listener %1 left; %2 listening").arg(id).arg(listenerCount());
     emit listenerLeft(id);
-    if (m_shuttingDown && m_sessions.empty() && !m_running) {
-        emit stopped();
-    }
+    maybeStopped();
 }
 
 // ---- status and shutdown ---------------------------------------------------------------------
@@ -748,6 +762,7 @@ ListenerInfo Node::info(const Session& s, qint64 nowUs) const {
     i.underruns = s.underruns;
     i.dropped = s.dropped;
     i.resyncs = s.pacer.resyncs();
+    i.queuedBytes = s.ws->bytesToWrite();
     i.jitterP95Ms = s.tier.jitterP95();
     i.reported = s.reported;
     i.reportBufferMs = s.reportBufferMs;
@@ -783,6 +798,7 @@ QJsonObject Node::statusJson() const {
                       {"underruns", static_cast<double>(i.underruns)},
                       {"dropped", static_cast<double>(i.dropped)},
                       {"resyncs", static_cast<double>(i.resyncs)},
+                      {"queued_bytes", static_cast<double>(i.queuedBytes)},
                       {"jitter_p95_ms", i.jitterP95Ms}};
         if (i.reported) {
             c["report"] = QJsonObject{{"buffer_ms", i.reportBufferMs},
@@ -851,16 +867,34 @@ void Node::finishShutdown() {
     if (m_scheduler) {
         m_scheduler->stop();
     }
+    // Closing can remove sessions synchronously: work from copies.
+    std::vector<QPointer<QWebSocket>> sockets;
     for (auto& [ws, s] : m_sessions) {
         s->closing = true;
-        ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kCloseGoingAway),
-                  "node stopping");
-        QTimer::singleShot(1000, ws, [w = ws] { w->abort(); });
+        sockets.emplace_back(ws);
     }
+    for (const QPointer<QWebSocket>& ws : sockets) {
+        if (ws) {
+            ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kCloseGoingAway),
+                      "node stopping");
+        }
+        if (ws) {
+            abortLater(ws, 1000);
+        }
+    }
+    std::vector<QTcpSocket*> http;
     for (auto& [socket, conn] : m_http) {
-        socket->disconnectFromHost();
+        http.push_back(socket);
     }
-    if (m_sessions.empty()) {
+    for (QTcpSocket* socket : http) {
+        closeHttp(socket);
+    }
+    maybeStopped();
+}
+
+void Node::maybeStopped() {
+    if (m_shuttingDown && !m_running && m_sessions.empty() && !m_stoppedEmitted) {
+        m_stoppedEmitted = true;
         emit stopped();
     }
 }

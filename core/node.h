@@ -48,6 +48,9 @@ struct NodeConfig {
     double messageRate = 20;       // client messages per second (sustained)
     double messageBurst = 40;
     int maxHttpConnections = 512;
+    /// Kernel send buffer per listener socket: bounds memory and lets a listener that stops
+    /// reading show up within about a second instead of after megabytes of buffering.
+    int socketSendBufferBytes = 128 * 1024;
     int httpIdleTimeoutMs = 30000;
 };
 
@@ -66,6 +69,7 @@ struct ListenerInfo {
     std::uint64_t underruns = 0;
     std::uint64_t dropped = 0;
     std::uint64_t resyncs = 0;
+    qint64 queuedBytes = 0; // written but not yet sent to the socket (the bounded backlog)
     double jitterP95Ms = 0;
     bool reported = false;
     double reportBufferMs = 0;
@@ -126,6 +130,7 @@ private:
     void armTimer();
     void onPaceTimer();
     void finishShutdown();
+    void maybeStopped();
     QJsonObject welcome(const Session& s) const;
     ListenerInfo info(const Session& s, qint64 nowUs) const;
 
@@ -149,6 +154,7 @@ private:
     qint64 m_startedUs = 0;
     bool m_running = false;
     bool m_shuttingDown = false;
+    bool m_stoppedEmitted = false;
 };
 
 } // namespace auralis::core

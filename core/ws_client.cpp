@@ -30,6 +30,12 @@ WsClient::WsClient(QObject* parent) : QObject(parent) {
     });
 }
 
+WsClient::~WsClient() {
+    // The socket's own teardown must not call back into a half-destroyed client.
+    m_socket.disconnect(this);
+    m_socket.abort();
+}
+
 void WsClient::open(const QUrl& url) {
     m_url = url;
     m_buffer.clear();
@@ -244,6 +250,12 @@ void WsClient::sendFrame(int opcode, const QByteArray& payload) {
 void WsClient::sendText(const QByteArray& utf8) {
     if (m_state == State::Open) {
         sendFrame(kOpText, utf8);
+    }
+}
+
+void WsClient::sendBinary(const QByteArray& data) {
+    if (m_state == State::Open) {
+        sendFrame(kOpBinary, data);
     }
 }
 

@@ -14,10 +14,12 @@ class WsClient : public QObject {
     Q_OBJECT
 public:
     explicit WsClient(QObject* parent = nullptr);
+    ~WsClient() override;
 
     /// ws://host:port/path?query. Emits opened() or failed().
     void open(const QUrl& url);
     void sendText(const QByteArray& utf8);
+    void sendBinary(const QByteArray& data);
     /// Starts the closing handshake.
     void close(int code = 1000, const QByteArray& reason = {});
     void abort();

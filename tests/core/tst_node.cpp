@@ -1,0 +1,496 @@
+// The node over real sockets on 127.0.0.1 (port 0): broadcast to every listener, pacing,
+// underruns, bad input, slow listeners, control, HTTP API, shutdown.
+#include "core/loadgen.h"
+#include "node_harness.h"
+
+#include <QJsonArray>
+
+using namespace auralis;
+using namespace auralis::core;
+using namespace auralis::test;
+
+namespace {
+
+// A well-behaved listener that must keep receiving on time while others misbehave.
+struct Monitor {
+    explicit Monitor(const Node& node, const QString& id = "monitor")
+        : listener(makeOptions(node, id), clock) {
+        listener.start();
+    }
+    static ListenerClient::Options makeOptions(const Node& node, const QString& id) {
+        ListenerClient::Options o;
+        o.url = streamUrl(node);
+        o.format = "binary";
+        o.tier = "minimal";
+        o.clientId = id;
+        o.reconnect = false;
+        return o;
+    }
+    SteadyClock clock;
+    ListenerClient listener;
+};
+
+// The next 10 chunks arrive within 1.5 s, in order, with no gap and no late one.
+void expectOnTime(Monitor& m) {
+    const auto before = m.listener.stats().chunks;
+    QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().chunks >= before + 10, 1500);
+    const ListenerStats& s = m.listener.stats();
+    QCOMPARE(s.gaps, std::uint64_t{0});
+    QCOMPARE(s.outOfOrder, std::uint64_t{0});
+    QCOMPARE(s.serverUnderruns, std::uint64_t{0});
+    for (std::size_t i = s.jitterMs.size() >= 10 ? s.jitterMs.size() - 10 : 0;
+         i < s.jitterMs.size(); ++i) {
+        QVERIFY2(s.jitterMs[i] < 50, qPrintable(QString("late chunk: %1 ms").arg(s.jitterMs[i])));
+    }
+}
+
+QJsonObject status(const Node& node) {
+    return QJsonDocument::fromJson(httpRequest(node, "GET", "/api/status").body).object();
+}
+
+QJsonObject clientStatus(const Node& node, const QString& id) {
+    for (const QJsonValue c : status(node).value("clients").toArray()) {
+        if (c.toObject().value("client_id").toString() == id) {
+            return c.toObject();
+        }
+    }
+    return {};
+}
+
+} // namespace
+
+class TestNode : public QObject {
+    Q_OBJECT
+private slots:
+    void everyListenerGetsEveryChunk() {
+        auto node = startNode();
+        SteadyClock clock;
+        std::vector<std::unique_ptr<ListenerClient>> listeners;
+        std::vector<std::map<qint64, QByteArray>> received(3);
+        std::vector<std::vector<qint64>> arrivals(3);
+        const QStringList formats = {"json", "binary", "json"};
+        for (int i = 0; i < 3; ++i) {
+            ListenerClient::Options o;
+            o.url = streamUrl(*node);
+            o.format = formats[i];
+            o.reconnect = false;
+            listeners.push_back(std::make_unique<ListenerClient>(o, clock));
+            connect(listeners.back().get(), &ListenerClient::audio, this,
+                    [&, i](qint64 seq, const QByteArray& pcm, bool) {
+                        received[static_cast<std::size_t>(i)][seq] = pcm;
+                        arrivals[static_cast<std::size_t>(i)].push_back(clock.nowUs());
+                    });
+            listeners.back()->start();
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(received.begin(), received.end(),
+                                             [](const auto& r) { return r.size() >= 40; }),
+                                 10000);
+        QCOMPARE(node->listenerCount(), 3);
+        for (int i = 0; i < 3; ++i) {
+            const ListenerStats& s = listeners[static_cast<std::size_t>(i)]->stats();
+            QCOMPARE(s.gaps, std::uint64_t{0});
+            QCOMPARE(s.outOfOrder, std::uint64_t{0});
+            QCOMPARE(s.serverUnderruns, std::uint64_t{0});
+            for (const auto& [seq, pcm] : received[static_cast<std::size_t>(i)]) {
+                QCOMPARE(pcm.size(), protocol::kChunkBytes); // 4410 stereo s16 frames
+            }
+            // Cadence after the initial burst (10 chunks): 10 per second.
+            const auto& t = arrivals[static_cast<std::size_t>(i)];
+            const double seconds = static_cast<double>(t.back() - t[11]) / 1e6;
+            const double rate = static_cast<double>(t.size() - 12) / seconds;
+            QVERIFY2(rate > 9.0 && rate < 11.0, qPrintable(QString("rate %1/s").arg(rate)));
+        }
+        // The same seq carries the same bytes for everyone, JSON or binary.
+        int compared = 0;
+        for (const auto& [seq, pcm] : received[0]) {
+            for (int i = 1; i < 3; ++i) {
+                const auto it = received[static_cast<std::size_t>(i)].find(seq);
+                if (it != received[static_cast<std::size_t>(i)].end()) {
+                    QCOMPARE(it->second, pcm);
+                    ++compared;
+                }
+            }
+        }
+        QVERIFY(compared >= 60);
+        QVERIFY(!std::all_of(received[0].begin()->second.begin(), received[0].begin()->second.end(),
+                             [](char c) { return c == 0; })); // it is music, not silence
+    }
+
+    void welcomeDescribesTheStream() {
+        auto node = startNode();
+        Peer peer(streamUrl(*node, "client_id=alice&format=binary&tier=stable"));
+        QTRY_VERIFY(peer.has("welcome"));
+        const QJsonObject w = peer.find("welcome");
+        QCOMPARE(w.value("protocol").toInt(), 1);
+        QCOMPARE(w.value("client_id").toString(), QString("alice"));
+        QCOMPARE(w.value("format").toString(), QString("binary"));
+        QCOMPARE(w.value("tier").toString(), QString("stable"));
+        QCOMPARE(w.value("target_ms").toInt(), 2000);
+        const QJsonObject audio = w.value("audio").toObject();
+        QCOMPARE(audio.value("sample_rate").toInt(), 44100);
+        QCOMPARE(audio.value("channels").toInt(), 2);
+        QCOMPARE(audio.value("frames_per_chunk").toInt(), 4410);
+        QCOMPARE(audio.value("encoding").toString(), QString("s16le"));
+        QVERIFY(w.value("params").toObject().contains("bpm"));
+        // The initial burst fills the 2 s jitter buffer right away.
+        QTRY_VERIFY(peer.seqs.size() >= 20);
+        QCOMPARE(peer.seqs[19] - peer.seqs[0], qint64{19});
+    }
+
+    void badQueryValuesGetWarningsNotRefusal() {
+        auto node = startNode();
+        Peer peer(streamUrl(*node, "client_id=bad%20id&format=mp3&tier=huge"));
+        QTRY_VERIFY(peer.has("welcome"));
+        QTRY_COMPARE(static_cast<int>(std::count_if(
+                         peer.messages.begin(), peer.messages.end(),
+                         [](const auto& m) { return m.value("type").toString() == "warning"; })),
+                     3);
+        const QJsonObject w = peer.find("welcome");
+        QVERIFY(w.value("client_id").toString().startsWith("c-"));
+        QCOMPARE(w.value("format").toString(), QString("json"));
+        QCOMPARE(w.value("tier").toString(), QString("normal"));
+    }
+
+    void underrunSendsSilenceAndAWarning() {
+        auto gate = std::make_shared<GatedRenderer::Gate>();
+        gate->allowed = 1; // the first phrase renders, the next one is held back
+        NodeConfig config;
+        config.params.bpm = 120; // 4 s phrases
+        config.extraLeadChunks = 0;
+        config.rendererFactory = [gate] { return std::make_unique<GatedRenderer>(gate); };
+        auto node = startNode(config);
+        Monitor m(*node, "starved");
+        QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().serverUnderruns >= 1, 8000);
+        QTRY_VERIFY(m.listener.stats().warnings >= 1);
+        QCOMPARE(m.listener.stats().gaps, std::uint64_t{0}); // silence keeps the timeline whole
+        const QJsonObject c = clientStatus(*node, "starved");
+        QVERIFY(c.value("underruns").toInt() >= 1);
+        gate->release();
+        // Rendering resumes: real chunks flow again.
+        const auto before = m.listener.stats().serverUnderruns;
+        QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().chunks > 60, 8000);
+        QVERIFY(m.listener.stats().serverUnderruns >= before);
+        node->shutdown(0);
+    }
+
+    void badMessagesGetErrorsAndHarmNoOne_data() {
+        QTest::addColumn<QByteArray>("message");
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<QString>("field");
+        QTest::newRow("invalid json") << QByteArray("{nope") << "invalid_json"
+                                      << "";
+        QTest::newRow("not an object") << QByteArray("[1,2]") << "invalid_json"
+                                       << "";
+        QTest::newRow("missing type") << QByteArray("{\"bpm\":60}") << "invalid_value"
+                                      << "type";
+        QTest::newRow("unknown type") << QByteArray("{\"type\":\"dance\"}") << "unknown_type"
+                                      << "type";
+        QTest::newRow("bpm 500") << QByteArray("{\"type\":\"control\",\"bpm\":500}")
+                                 << "invalid_value"
+                                 << "bpm";
+        QTest::newRow("bpm 0") << QByteArray("{\"type\":\"control\",\"bpm\":0}") << "invalid_value"
+                               << "bpm";
+        QTest::newRow("mode") << QByteArray("{\"type\":\"control\",\"mode\":\"blues\"}")
+                              << "invalid_value"
+                              << "mode";
+        QTest::newRow("key 13") << QByteArray("{\"type\":\"control\",\"key\":13}")
+                                << "invalid_value"
+                                << "key";
+        QTest::newRow("intensity 2")
+            << QByteArray("{\"type\":\"control\",\"intensity\":2}") << "invalid_value"
+            << "intensity";
+        QTest::newRow("unknown field")
+            << QByteArray("{\"type\":\"control\",\"volume\":1}") << "unknown_field"
+            << "volume";
+        QTest::newRow("empty control") << QByteArray("{\"type\":\"control\"}") << "empty_control"
+                                       << "";
+        QTest::newRow("bad tier") << QByteArray("{\"type\":\"tier\",\"tier\":\"huge\"}")
+                                  << "invalid_value"
+                                  << "tier";
+        QTest::newRow("bad report")
+            << QByteArray("{\"type\":\"report\",\"buffer_ms\":-5,\"underruns\":0}")
+            << "invalid_value"
+            << "buffer_ms";
+        QTest::newRow("bad report count")
+            << QByteArray("{\"type\":\"report\",\"buffer_ms\":5,\"underruns\":1.5}")
+            << "invalid_value"
+            << "underruns";
+    }
+    void badMessagesGetErrorsAndHarmNoOne() {
+        QFETCH(QByteArray, message);
+        QFETCH(QString, code);
+        QFETCH(QString, field);
+        auto node = startNode();
+        Monitor m(*node);
+        QTRY_VERIFY(m.listener.stats().chunks >= 5);
+        const auto params = node->scheduler().pendingParams();
+        Peer peer(streamUrl(*node));
+        QTRY_VERIFY(peer.has("welcome"));
+        peer.ws.sendText(message);
+        QTRY_VERIFY(peer.has("error"));
+        const QJsonObject e = peer.find("error");
+        QCOMPARE(e.value("code").toString(), code);
+        QCOMPARE(e.value("field").toString(), field);
+        QVERIFY(!e.value("message").toString().isEmpty());
+        QVERIFY(peer.open); // a bad message is answered, not punished
+        QCOMPARE(node->scheduler().pendingParams(), params); // nothing applied
+        expectOnTime(m);
+    }
+
+    void binaryFromAClientIsRefused() {
+        auto node = startNode();
+        Peer peer(streamUrl(*node));
+        QTRY_VERIFY(peer.open);
+        peer.ws.sendBinary("abc");
+        QTRY_VERIFY(peer.has("error", "unsupported"));
+    }
+
+    void anOversizedMessageCloses1009() {
+        auto node = startNode();
+        Monitor m(*node);
+        Peer peer(streamUrl(*node));
+        QTRY_VERIFY(peer.open);
+        peer.ws.sendText(QByteArray(100 * 1024, 'x'));
+        QTRY_COMPARE(peer.closeCode, 1009);
+        expectOnTime(m);
+    }
+
+    void aFloodIsLimitedThenClosed1008() {
+        auto node = startNode();
+        Monitor m(*node);
+        Peer peer(streamUrl(*node));
+        QTRY_VERIFY(peer.open);
+        for (int i = 0; i < 200; ++i) {
+            peer.ws.sendText("{\"type\":\"ping\",\"client_time\":1}");
+        }
+        QTRY_VERIFY(peer.has("error", "rate_limited"));
+        QTRY_COMPARE(peer.closeCode, 1008);
+        QVERIFY(peer.has("pong"));
+        expectOnTime(m);
+    }
+
+    void tooManyListenersAreTurnedAway() {
+        NodeConfig config;
+        config.maxClients = 2;
+        auto node = startNode(config);
+        Monitor m(*node);
+        Peer second(streamUrl(*node));
+        QTRY_VERIFY(second.has("welcome"));
+        Peer third(streamUrl(*node));
+        QTRY_COMPARE(third.closeCode, 1013);
+        QVERIFY(third.has("error", "server_full"));
+        QVERIFY(third.closeReason.contains("server full"));
+        QCOMPARE(node->listenerCount(), 2);
+        expectOnTime(m);
+    }
+
+    void slowAndSilentListenersAreBounded() {
+        NodeConfig config;
+        config.queueLimitChunks = 5;
+        config.stallDisconnectMs = 1500;
+        auto node = startNode(config);
+        Monitor m(*node);
+        Peer silent(streamUrl(*node, "client_id=silent&format=binary"));
+        QTRY_VERIFY(silent.open);
+        silent.ws.setReading(false);
+        // While it does not read, its backlog stays bounded and chunks are dropped for it.
+        QTRY_VERIFY_WITH_TIMEOUT(clientStatus(*node, "silent").value("dropped").toInt() > 0, 8000);
+        for (const ListenerInfo& i : node->listeners()) {
+            if (i.id == "silent") {
+                QVERIFY2(i.queuedBytes <=
+                             6 * (protocol::kChunkBytes + protocol::kBinaryHeaderBytes),
+                         qPrintable(QString::number(i.queuedBytes)));
+            }
+        }
+        expectOnTime(m);
+        // Past the bound it is disconnected; everyone else carries on.
+        QTRY_VERIFY_WITH_TIMEOUT(clientStatus(*node, "silent").isEmpty(), 8000);
+        QCOMPARE(node->listenerCount(), 1);
+        expectOnTime(m);
+    }
+
+    void controlOverWebSocketAppliesAtTheNextPhrase() {
+        auto node = startNode();
+        Peer peer(streamUrl(*node));
+        QTRY_VERIFY(peer.has("welcome"));
+        const double oldBpm = node->scheduler().pendingParams().bpm;
+        peer.ws.sendText("{\"type\":\"control\",\"id\":7,\"bpm\":100,\"mode\":\"lydian\"}");
+        QTRY_VERIFY(peer.has("control_ack"));
+        const QJsonObject ack = peer.find("control_ack");
+        QCOMPARE(ack.value("id").toInt(), 7);
+        QCOMPARE(ack.value("params").toObject().value("bpm").toDouble(), 100.0);
+        QCOMPARE(ack.value("params").toObject().value("mode").toString(), QString("lydian"));
+        const auto frame =
+            static_cast<qint64>(std::llround(ack.value("applies_at_ms").toDouble() * 44.1));
+        expectPhraseBoundary(*node, frame, oldBpm, 100.0);
+    }
+
+    void controlOverHttpAppliesAtTheNextPhrase() {
+        auto node = startNode();
+        const double oldBpm = node->scheduler().pendingParams().bpm;
+        const HttpResult r =
+            httpRequest(*node, "POST", "/api/control", "{\"bpm\":64,\"key\":\"F#\"}");
+        QCOMPARE(r.status, 200);
+        const QJsonObject o = QJsonDocument::fromJson(r.body).object();
+        QCOMPARE(o.value("ok").toBool(), true);
+        QCOMPARE(o.value("params").toObject().value("key").toString(), QString("F#"));
+        const auto frame =
+            static_cast<qint64>(std::llround(o.value("applies_at_ms").toDouble() * 44.1));
+        expectPhraseBoundary(*node, frame, oldBpm, 64.0);
+        QCOMPARE(status(*node).value("pending_params").toObject().value("bpm").toDouble(), 64.0);
+    }
+
+    void httpApi() {
+        auto node = startNode();
+        HttpResult r = httpRequest(*node, "GET", "/health");
+        QCOMPARE(r.status, 200);
+        QCOMPARE(QJsonDocument::fromJson(r.body).object().value("status").toString(),
+                 QString("ok"));
+        r = httpRequest(*node, "GET", "/");
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.contentType.startsWith("text/html"));
+        QVERIFY(r.body.contains("/ws/stream"));
+        r = httpRequest(*node, "GET", "/api/presets");
+        QCOMPARE(r.status, 200);
+        QCOMPARE(QJsonDocument::fromJson(r.body).object().value("presets").toArray().size(), 4);
+        r = httpRequest(*node, "GET", "/nope");
+        QCOMPARE(r.status, 404);
+        r = httpRequest(*node, "DELETE", "/api/status");
+        QCOMPARE(r.status, 405);
+        QCOMPARE(r.allow, QByteArray("GET"));
+        r = httpRequest(*node, "GET", "/api/control");
+        QCOMPARE(r.status, 405);
+        QCOMPARE(r.allow, QByteArray("POST"));
+        // A body over 64 KiB is refused from its Content-Length, before it is sent.
+        QTcpSocket raw;
+        raw.connectToHost(QHostAddress::LocalHost, node->port());
+        QVERIFY(raw.waitForConnected(5000));
+        raw.write("POST /api/control HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n");
+        QTRY_VERIFY(raw.bytesAvailable() > 0 || raw.state() != QAbstractSocket::ConnectedState);
+        raw.waitForReadyRead(1000);
+        QVERIFY(raw.readAll().startsWith("HTTP/1.1 413 Payload Too Large"));
+        r = httpRequest(*node, "POST", "/api/control", "{nope");
+        QCOMPARE(r.status, 400);
+        QCOMPARE(QJsonDocument::fromJson(r.body)
+                     .object()
+                     .value("error")
+                     .toObject()
+                     .value("code")
+                     .toString(),
+                 QString("invalid_json"));
+        r = httpRequest(*node, "POST", "/api/control", "{\"bpm\":500}");
+        QCOMPARE(r.status, 400);
+        const QJsonObject e = QJsonDocument::fromJson(r.body).object().value("error").toObject();
+        QCOMPARE(e.value("field").toString(), QString("bpm"));
+        QVERIFY(e.value("message").toString().contains("40 to 120"));
+        // A WebSocket upgrade anywhere but /ws/stream is a 404.
+        Peer wrong(QUrl(QString("ws://127.0.0.1:%1/elsewhere").arg(node->port())));
+        QTRY_VERIFY(wrong.failure.contains("404"));
+    }
+
+    void statusShowsListenersAndTheirReports() {
+        auto node = startNode();
+        Monitor m(*node, "reporter");
+        QTRY_VERIFY_WITH_TIMEOUT(clientStatus(*node, "reporter").contains("report"), 5000);
+        const QJsonObject c = clientStatus(*node, "reporter");
+        QCOMPARE(c.value("tier").toString(), QString("minimal"));
+        QVERIFY(c.value("chunks_sent").toInt() > 0);
+        QVERIFY(c.value("report").toObject().value("buffer_ms").toDouble() >= 0);
+        const QJsonObject s = status(*node);
+        QCOMPARE(s.value("listeners").toObject().value("count").toInt(), 1);
+        QCOMPARE(s.value("device").toObject().value("kind").toString(), QString("cpu"));
+        QVERIFY(!s.value("device").toObject().value("reason").toString().isEmpty());
+        QVERIFY(s.value("stream").toObject().value("rendered_ahead_ms").toDouble() > 3000);
+    }
+
+    void requestingATierGrowsTheBuffer() {
+        auto node = startNode();
+        Peer peer(streamUrl(*node, "client_id=grower&tier=minimal"));
+        QTRY_VERIFY(peer.has("welcome"));
+        peer.ws.sendText("{\"type\":\"tier\",\"tier\":\"defensive\"}");
+        QTRY_VERIFY(peer.has("tier"));
+        QCOMPARE(peer.find("tier").value("reason").toString(), QString("requested"));
+        QCOMPARE(peer.find("tier").value("target_ms").toInt(), 3000);
+        // The node sends one extra chunk per 100 ms until the listener is 3 s ahead.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                for (const ListenerInfo& i : node->listeners()) {
+                    if (i.id == "grower") {
+                        return i.cursor - node->scheduler().liveSeq() >= 29;
+                    }
+                }
+                return false;
+            }(),
+            6000);
+    }
+
+    void pingIsAnswered() {
+        auto node = startNode();
+        Peer peer(streamUrl(*node));
+        QTRY_VERIFY(peer.open);
+        peer.ws.sendText("{\"type\":\"ping\",\"client_time\":12345}");
+        QTRY_VERIFY(peer.has("pong"));
+        QCOMPARE(peer.find("pong").value("client_time").toInt(), 12345);
+        QVERIFY(peer.find("pong").value("server_time").toDouble() > 1e12);
+    }
+
+    void shutdownTellsListenersThenCloses1001() {
+        auto node = startNode();
+        Peer peer(streamUrl(*node));
+        QTRY_VERIFY(peer.has("welcome"));
+        QSignalSpy stopped(node.get(), &Node::stopped);
+        node->shutdown(300, "maintenance");
+        QTRY_VERIFY(peer.has("shutdown"));
+        QCOMPARE(peer.find("shutdown").value("drain_ms").toInt(), 300);
+        QCOMPARE(peer.find("shutdown").value("reason").toString(), QString("maintenance"));
+        QTRY_COMPARE(peer.closeCode, 1001);
+        QTRY_COMPARE(stopped.count(), 1);
+    }
+
+    void loadGeneratorFindsNoGaps() {
+        auto node = startNode();
+        SteadyClock clock;
+        LoadOptions o;
+        o.url = streamUrl(*node);
+        o.clients = 20;
+        o.durationSeconds = 2;
+        o.noReadFraction = 0.1; // two that never read
+        LoadGenerator generator(o, clock);
+        QSignalSpy finished(&generator, &LoadGenerator::finished);
+        generator.start();
+        QVERIFY(finished.wait(10000));
+        const QJsonObject summary = generator.summary();
+        QCOMPARE(generator.exitCode(), 0);
+        QCOMPARE(summary.value("reading_clients").toInt(), 18);
+        const QJsonObject overall = summary.value("overall").toObject();
+        QCOMPARE(overall.value("gaps").toInt(), 0);
+        QVERIFY(overall.value("chunks").toInt() >= 18 * 25);
+        QVERIFY(overall.value("first_audio_ms").toObject().value("p95").toDouble() < 1000);
+    }
+
+private:
+    void expectPhraseBoundary(Node& node, qint64 frame, double oldBpm, double newBpm) {
+        // The phrase starting at the announced frame has the new tempo, the one before the old.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                for (const auto& p : node.scheduler().recentPhrases()) {
+                    if (p.startFrame == frame) {
+                        return true;
+                    }
+                }
+                return false;
+            }(),
+            20000);
+        const auto phrases = node.scheduler().recentPhrases();
+        for (std::size_t i = 1; i < phrases.size(); ++i) {
+            if (phrases[i].startFrame == frame) {
+                QCOMPARE(phrases[i].params.bpm, newBpm);
+                QCOMPARE(phrases[i - 1].params.bpm, oldBpm);
+                QCOMPARE(phrases[i - 1].startFrame + phrases[i - 1].frames, frame);
+            }
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestNode)
+#include "tst_node.moc"
