@@ -48,9 +48,11 @@ bench: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --label-regex bench --verbose
 
+# Until the desktop app exists this runs the headless node in the foreground (Ctrl-C stops it).
 run: build
-	@echo "Rendering a 30 s demo with the node (the serving mode arrives with the streaming node)."
-	$(BUILD_DIR)/app/auralis-node render -o $(BUILD_DIR)/demo.wav --seconds 30 $(ARGS)
+	@echo "Starting the Auralis node on port $${AURALIS_PORT:-8000}: listen with"
+	@echo "  $(BUILD_DIR)/app/auralis-client --url ws://127.0.0.1:$${AURALIS_PORT:-8000}/ws/stream -o out.wav"
+	$(BUILD_DIR)/app/auralis-node $(ARGS)
 
 format:
 	@find app core synth ui tests -name '*.cpp' -o -name '*.h' -o -name '*.cu' | xargs clang-format -i

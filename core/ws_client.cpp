@@ -287,7 +287,16 @@ void WsClient::onDisconnected() {
         return;
     }
     if (m_state == State::Open || m_state == State::Closing) {
-        finish(m_closeCode, m_closeReason);
+        // A peer may close right after its close frame (even with a reset): take what
+        // arrived first, so its close code is not lost.
+        m_buffer += m_socket.readAll();
+        const bool reading = m_reading;
+        m_reading = true;
+        parseFrames();
+        m_reading = reading;
+        if (m_state != State::Closed) {
+            finish(m_closeCode, m_closeReason);
+        }
     }
 }
 

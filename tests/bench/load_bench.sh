@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Load benchmark: a node on this machine, the load generator at each listener count for
+# DURATION seconds; reports chunks lost (seq gaps), underruns, send jitter (the node's own,
+# per listener, from /api/status) and inter-arrival jitter at the listeners, node CPU and RSS,
+# and time from node start to the first audio at a listener.
+#   tests/bench/load_bench.sh BUILD_DIR [DURATION] [COUNTS...]    (default 60 s; 10 100 500 1000)
+set -euo pipefail
+build=${1:?usage: load_bench.sh BUILD_DIR [DURATION] [COUNTS...]}
+duration=${2:-60}
+shift $(( $# >= 2 ? 2 : 1 ))
+counts=("${@:-}")
+[ -n "${counts[0]}" ] || counts=(10 100 500 1000)
+node_bin=$build/app/auralis-node
+client_bin=$build/app/auralis-client
+out=$(mktemp -d)
+trap 'kill $node_pid 2>/dev/null || true; rm -rf "$out"' EXIT
+ticks=$(getconf CLK_TCK)
+
+start_node() {
+    local t0 now
+    t0=$(date +%s%N)
+    "$node_bin" --port 0 --bind 127.0.0.1 --device cpu --log-level warn --max-clients 5000 \
+        >"$out/node.out" 2>"$out/node.err" &
+    node_pid=$!
+    until grep -q listening "$out/node.out" 2>/dev/null; do sleep 0.005; done
+    port=$(sed -n 's/.*127.0.0.1:\([0-9]*\) .*/\1/p' "$out/node.out")
+    now=$(date +%s%N)
+    startup_ms=$(( (now - t0) / 1000000 ))
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$node_pid/stat"; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$node_pid/status"; }
+
+start_node
+first=$("$client_bin" --url "ws://127.0.0.1:$port/ws/stream" --clients 1 --duration 0.3 |
+        sed -n 's/.*"p50": \([0-9.]*\).*/\1/p' | tail -1)
+echo "node start to listening: ${startup_ms} ms; connect to first audio: ${first} ms"
+printf '| listeners | chunks received | lost (seq gaps) | node underruns | playout underruns | node send jitter p95 / p99 (ms) | arrival jitter p95 / p99 (ms) | node CPU | node RSS max |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
+for n in "${counts[@]}"; do
+    c0=$(cpu_ticks); t0=$(date +%s%N); rss_max=$(rss_kb)
+    "$client_bin" --url "ws://127.0.0.1:$port/ws/stream" --clients "$n" --duration "$duration" \
+        >"$out/load.json" 2>/dev/null &
+    client_pid=$!
+    # Sample RSS; read the node's own per-listener send jitter near the end of the run.
+    while kill -0 $client_pid 2>/dev/null; do
+        r=$(rss_kb); [ "$r" -gt "$rss_max" ] && rss_max=$r
+        elapsed=$(( ($(date +%s%N) - t0) / 1000000000 ))
+        if [ "$elapsed" -ge $(( duration * 9 / 10 )) ] && [ ! -s "$out/status.json" ]; then
+            curl -s "http://127.0.0.1:$port/api/status" >"$out/status.json" || true
+        fi
+        sleep 0.5
+    done
+    wait $client_pid || true
+    c1=$(cpu_ticks); t1=$(date +%s%N)
+    cpu=$(awk -v d=$((c1 - c0)) -v t=$(( (t1 - t0) / 1000000 )) -v hz="$ticks" 'BEGIN {printf "%.0f %%", 100 * d / hz / (t / 1000)}')
+    python3 - "$out/load.json" "$out/status.json" "$n" "$cpu" "$rss_max" <<'PY'
+import json, sys
+load = json.load(open(sys.argv[1])); o = load["overall"]
+try:
+    clients = json.load(open(sys.argv[2]))["clients"]
+except Exception:
+    clients = []
+node_j = sorted(c["jitter_p95_ms"] for c in clients)
+def pct(v, q):
+    return v[min(len(v) - 1, max(0, int(-(-q * len(v) // 1)) - 1))] if v else 0.0
+print(f"| {sys.argv[3]} | {int(o['chunks'])} | {int(o['gaps'])} | {int(o['server_underruns'])} | "
+      f"{int(o['playout_underruns'])} | {pct(node_j, 0.95):.2f} / {pct(node_j, 0.99):.2f} | "
+      f"{o['jitter_ms']['p95']:.2f} / {o['jitter_ms']['p99']:.2f} | {sys.argv[4]} | "
+      f"{int(sys.argv[5]) / 1024:.0f} MiB |")
+PY
+    rm -f "$out/status.json"
+done

@@ -1,0 +1,174 @@
+// The executables as a user runs them: auralis-node serving and stopping on SIGTERM,
+// auralis-client listening and load testing, and their errors for bad arguments.
+#include "node_harness.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+
+using namespace auralis;
+using namespace auralis::core;
+using namespace auralis::test;
+
+namespace {
+
+// Starts auralis-node on a free port and returns it once it printed its address.
+quint16 startNodeProcess(QProcess& p, const QStringList& extra = {}) {
+    p.start(AURALIS_NODE_BIN,
+            QStringList{"--port", "0", "--bind", "127.0.0.1", "--device", "cpu"} + extra);
+    if (!p.waitForStarted(5000)) {
+        return 0;
+    }
+    QByteArray out;
+    while (!out.contains('\n') && p.waitForReadyRead(10000)) {
+        out += p.readAllStandardOutput();
+    }
+    const qsizetype colon = out.lastIndexOf(':', out.indexOf(" (WebSocket"));
+    return static_cast<quint16>(out.mid(colon + 1, out.indexOf(' ', colon) - colon - 1).toUInt());
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void nodeServesAndStopsCleanlyOnSigterm() {
+        QProcess node;
+        const quint16 port = startNodeProcess(node);
+        QVERIFY(port > 0);
+        Peer peer(QUrl(QString("ws://127.0.0.1:%1/ws/stream").arg(port)));
+        QTRY_VERIFY(peer.seqs.size() >= 10);
+        node.terminate(); // SIGTERM
+        QTRY_VERIFY(peer.has("shutdown"));
+        QTRY_COMPARE(peer.closeCode, 1001);
+        QTRY_VERIFY_WITH_TIMEOUT(node.state() == QProcess::NotRunning, 10000);
+        QCOMPARE(node.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(node.exitCode(), 0);
+        const QByteArray log = node.readAllStandardError();
+        QVERIFY2(log.contains("SIGTERM received"), log.constData());
+        QVERIFY(log.contains("INFO  auralis.node: listener"));
+    }
+
+    void nodeRejectsBadArguments_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("port") << QStringList{"--port", "70000"} << "--port must be 0-65535";
+        QTest::newRow("bind") << QStringList{"--bind", "nowhere"} << "--bind must be an IP address";
+        QTest::newRow("clients") << QStringList{"--max-clients", "0"} << "--max-clients must be";
+        QTest::newRow("log level") << QStringList{"--log-level", "loud"} << "--log-level must be";
+        QTest::newRow("bpm") << QStringList{"--bpm", "500"} << "from 40 to 120";
+        QTest::newRow("command") << QStringList{"dance"} << "unknown command 'dance'";
+    }
+    void nodeRejectsBadArguments() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        QProcess p;
+        p.start(AURALIS_NODE_BIN, args);
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY2(QString::fromUtf8(p.readAllStandardError()).contains(message),
+                 qPrintable(message));
+    }
+
+    void aPortInUseIsAClearError() {
+        QProcess first;
+        const quint16 port = startNodeProcess(first);
+        QVERIFY(port > 0);
+        QProcess second;
+        second.start(AURALIS_NODE_BIN,
+                     {"--port", QString::number(port), "--bind", "127.0.0.1", "--device", "cpu"});
+        QVERIFY(second.waitForFinished(10000));
+        QCOMPARE(second.exitCode(), 1);
+        QVERIFY(second.readAllStandardError().contains("cannot listen on 127.0.0.1:" +
+                                                       QByteArray::number(port)));
+        first.terminate();
+        QVERIFY(first.waitForFinished(10000));
+    }
+
+    void clientListensAndWritesAWav() {
+        auto node = startNode();
+        QTemporaryDir dir;
+        QProcess client;
+        client.start(AURALIS_CLIENT_BIN, {"--url", streamUrl(*node).toString(), "-o",
+                                          dir.filePath("x.wav"), "--duration", "1.5", "--quiet"});
+        QTRY_VERIFY_WITH_TIMEOUT(client.state() == QProcess::NotRunning, 15000);
+        QCOMPARE(client.exitCode(), 0);
+        const QByteArray err = client.readAllStandardError();
+        QVERIFY2(err.contains("0 gaps"), err.constData());
+        QFile wav(dir.filePath("x.wav"));
+        QVERIFY(wav.open(QIODevice::ReadOnly));
+        // The burst (1 s) plus about 1.5 s: whole chunks of 17 640 bytes after the header.
+        QVERIFY(wav.size() > 44 + 20 * 17640);
+        QCOMPARE((wav.size() - 44) % 17640, 0);
+    }
+
+    void clientLoadModePrintsASummary() {
+        auto node = startNode();
+        QProcess client;
+        client.start(AURALIS_CLIENT_BIN,
+                     {"--url", streamUrl(*node).toString(), "--clients", "5", "--duration", "1.5",
+                      "--jitter-ms", "20", "--impaired", "0.4"});
+        QTRY_VERIFY_WITH_TIMEOUT(client.state() == QProcess::NotRunning, 20000);
+        QCOMPARE(client.exitCode(), 0);
+        const QJsonObject summary =
+            QJsonDocument::fromJson(client.readAllStandardOutput()).object();
+        QCOMPARE(summary.value("clients").toInt(), 5);
+        QCOMPARE(summary.value("overall").toObject().value("gaps").toInt(), 0);
+        int impaired = 0;
+        for (const QJsonValue l : summary.value("listeners").toArray()) {
+            impaired += l.toObject().value("impaired").toBool() ? 1 : 0;
+            QVERIFY(l.toObject().value("chunks").toInt() >= 15);
+        }
+        QCOMPARE(impaired, 2);
+    }
+
+    void clientRejectsBadArguments_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("url") << QStringList{"--url", "http://x"} << "--url must look like ws://";
+        QTest::newRow("format") << QStringList{"--format", "mp3"}
+                                << "--format must be json or binary";
+        QTest::newRow("tier") << QStringList{"--tier", "huge"} << "--tier must be";
+        QTest::newRow("clients") << QStringList{"--clients", "0"} << "--clients must be an integer";
+        QTest::newRow("stall") << QStringList{"--stall-ms", "100"} << "go together";
+        QTest::newRow("duration") << QStringList{"--duration", "-3"}
+                                  << "--duration must be a number";
+    }
+    void clientRejectsBadArguments() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        QProcess p;
+        p.start(AURALIS_CLIENT_BIN, args);
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY2(QString::fromUtf8(p.readAllStandardError()).contains(message),
+                 qPrintable(message));
+    }
+
+    void clientReconnectsWhenTheNodeComesBack() {
+        QProcess node;
+        const quint16 port = startNodeProcess(node);
+        QVERIFY(port > 0);
+        SteadyClock clock;
+        ListenerClient::Options o;
+        o.url = QUrl(QString("ws://127.0.0.1:%1/ws/stream").arg(port));
+        o.backoffInitialMs = 100;
+        ListenerClient listener(o, clock);
+        QSignalSpy welcomed(&listener, &ListenerClient::welcomed);
+        QSignalSpy reconnecting(&listener, &ListenerClient::reconnecting);
+        listener.start();
+        QTRY_COMPARE(welcomed.count(), 1);
+        node.terminate();
+        QVERIFY(node.waitForFinished(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(reconnecting.count() >= 2, 10000); // it keeps trying, backing off
+        QProcess again;
+        again.start(AURALIS_NODE_BIN,
+                    {"--port", QString::number(port), "--bind", "127.0.0.1", "--device", "cpu"});
+        QTRY_VERIFY_WITH_TIMEOUT(welcomed.count() == 2, 15000);
+        QCOMPARE(listener.stats().connects, 2);
+        again.terminate();
+        QVERIFY(again.waitForFinished(10000));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
