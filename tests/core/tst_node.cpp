@@ -424,6 +424,24 @@ private slots:
             6000);
     }
 
+    void statusArrivesPeriodically() {
+        NodeConfig config;
+        config.statusIntervalMs = 300;
+        auto node = startNode(config);
+        Peer peer(streamUrl(*node, "tier=stable"));
+        QTRY_VERIFY_WITH_TIMEOUT(std::count_if(peer.messages.begin(), peer.messages.end(),
+                                               [](const auto& m) { return m.value("type") == "status"; }) >= 2,
+                                 3000);
+        const QJsonObject st = peer.find("status");
+        QCOMPARE(st.value("tier").toString(), QString("stable"));
+        QCOMPARE(st.value("target_ms").toInt(), 2000);
+        QVERIFY(st.value("depth_chunks").toInt() > 0);
+        QVERIFY(st.value("seq").toInt() >= 19);
+        QCOMPARE(st.value("underruns").toInt(), 0);
+        QVERIFY(st.contains("jitter_ms"));
+        QVERIFY(st.contains("dropped"));
+    }
+
     void pingIsAnswered() {
         auto node = startNode();
         Peer peer(streamUrl(*node));
