@@ -1,6 +1,7 @@
 #include "core/node.h"
 
 #include "core/control.h"
+#include "core/metrics.h"
 #include "core/protocol.h"
 
 #include <QJsonArray>
@@ -16,6 +17,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <malloc.h>
 
 Q_LOGGING_CATEGORY(lcNode, "auralis.node")
 
@@ -46,6 +48,7 @@ struct Node::Session {
     std::uint64_t underruns = 0;
     std::uint64_t dropped = 0;
     bool closing = false;
+    NodeMetrics::Listener metrics;
     // The listener's own view, from `report` messages.
     bool reported = false;
     double reportBufferMs = 0;
@@ -102,7 +105,8 @@ health: <a href="/health">/health</a></li>
 Node::Node(NodeConfig config, QObject* parent)
     : QObject(parent), m_config(std::move(config)),
       m_ownClock(m_config.clock ? nullptr : std::make_unique<SteadyClock>()),
-      m_clock(m_config.clock ? m_config.clock : m_ownClock.get()), m_ring(m_config.ringCapacity) {
+      m_clock(m_config.clock ? m_config.clock : m_ownClock.get()), m_ring(m_config.ringCapacity),
+      m_metrics(std::make_unique<NodeMetrics>()) {
     m_paceTimer.setSingleShot(true);
     m_paceTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_paceTimer, &QTimer::timeout, this, &Node::onPaceTimer);
@@ -138,7 +142,25 @@ bool Node::start(QString* error) {
     options.renderer = std::move(renderer);
     options.deviceReason = m_deviceReason.toStdString();
     options.extraLeadChunks = m_config.extraLeadChunks;
+    NodeMetrics* metrics = m_metrics.get();
     m_scheduler = std::make_unique<PhraseScheduler>(std::move(options), m_ring, *m_clock);
+    m_scheduler->onPhraseRendered = [metrics](double seconds) {
+        metrics->observeSynthesis(seconds);
+    };
+    m_scheduler->onChunkEncoded = [metrics](double seconds) { metrics->observeEncoding(seconds); };
+    // Maintenance: give freed heap back to the system when the resident size grew a lot;
+    // each trim counts as gc_collections_total{generation="2"} (memory churn).
+    m_maintenance.setInterval(m_config.maintenanceIntervalMs);
+    connect(&m_maintenance, &QTimer::timeout, this, [this] {
+        const double rss = readProcessStats().residentBytes;
+        if (rss > m_rssAfterTrim + 32.0 * 1024 * 1024) {
+            malloc_trim(0);
+            ++m_heapTrims;
+            m_rssAfterTrim = readProcessStats().residentBytes;
+        }
+    });
+    m_rssAfterTrim = readProcessStats().residentBytes;
+    m_maintenance.start();
 
     m_ws = new QWebSocketServer("auralis", QWebSocketServer::NonSecureMode, this);
     m_ws->setMaxPendingConnections(std::max(64, m_config.maxClients));
@@ -281,6 +303,8 @@ http::Response Node::route(const http::Request& request) {
             r.body = indexPage();
             return r;
         };
+    } else if (path == "/metrics") {
+        methods["GET"] = [this](const http::Request&) { return metricsResponse(); };
     } else if (path == "/health") {
         methods["GET"] = [this](const http::Request&) {
             return jsonResponse(QJsonObject{
@@ -340,6 +364,28 @@ http::Response Node::route(const http::Request& request) {
         response.body.clear();
     }
     return response;
+}
+
+http::Response Node::metricsResponse() {
+    const auto st = m_scheduler->stats();
+    NodeMetrics::Snapshot snap;
+    snap.connections = listenerCount();
+    snap.gpuAllocatedBytes = static_cast<double>(st.gpuBytesAllocated);
+    snap.gpuTotalBytes = static_cast<double>(st.gpuBytesTotal);
+    snap.phrases = static_cast<double>(st.phrases);
+    snap.streamSeconds = static_cast<double>(m_clock->nowUs() - m_scheduler->streamStartUs()) / 1e6;
+    snap.buffersRecycled = m_ring.recycled();
+    snap.poolGrowth = m_ring.grown();
+    snap.heapTrims = m_heapTrims;
+    // Depth is collected now, so it is never older than the scrape.
+    const qint64 published = m_ring.publishedEnd();
+    for (auto& [ws, session] : m_sessions) {
+        session->metrics.depth->Set(static_cast<double>(published - session->cursor));
+    }
+    http::Response r;
+    r.contentType = kMetricsContentType;
+    r.body = QByteArray::fromStdString(m_metrics->scrape(snap));
+    return r;
 }
 
 http::Response Node::controlRoute(const http::Request& request) {
@@ -421,6 +467,7 @@ void Node::onNewWebSocket() {
 
         Session& session = *s;
         m_bySerial[s->serial] = ws;
+        s->metrics = m_metrics->addListener(s->id.toStdString());
         m_sessions.emplace(ws, std::move(s));
         connect(ws, &QWebSocket::textMessageReceived, this, [this, ws](const QString& message) {
             if (auto it = m_sessions.find(ws); it != m_sessions.end()) {
@@ -486,21 +533,40 @@ void Node::sendChunk(Session& s, qint64 nowUs) {
     h.seq = static_cast<quint64>(s.cursor);
     h.ptsMs = s.cursor * protocol::kChunkMs;
     h.sentAtMs = m_clock->wallMs();
-    const bool ready = m_ring.read(s.cursor, chunk);
+    bool ready = m_ring.read(s.cursor, chunk);
+    if (ready && (chunk.pcm.size() != protocol::kChunkBytes || chunk.base64.isEmpty())) {
+        m_metrics->sendError(SendError::EncodingError); // a malformed chunk is never sent
+        ready = false;
+    }
     const Chunk& c = ready ? chunk : BroadcastRing::silence();
     h.underrun = !ready;
+    if (s.ws->state() != QAbstractSocket::ConnectedState) {
+        m_metrics->sendError(SendError::Disconnect);
+        return;
+    }
+    qint64 written = 0;
+    qint64 expected = 0;
     if (s.format == Format::Json) {
-        s.ws->sendTextMessage(protocol::audioJson(h, c.base64));
+        const QString text = protocol::audioJson(h, c.base64);
+        expected = text.size();
+        written = s.ws->sendTextMessage(text);
     } else {
         QByteArray message(protocol::kBinaryHeaderBytes + protocol::kChunkBytes, Qt::Uninitialized);
         protocol::writeBinaryHeader(message.data(), h);
         std::memcpy(message.data() + protocol::kBinaryHeaderBytes, c.pcm.constData(),
                     protocol::kChunkBytes);
-        s.ws->sendBinaryMessage(message);
+        expected = message.size();
+        written = s.ws->sendBinaryMessage(message);
+    }
+    if (written < expected) {
+        m_metrics->sendError(s.ws->state() == QAbstractSocket::ConnectedState
+                                 ? SendError::Unknown
+                                 : SendError::Disconnect);
     }
     ++s.sent;
     ++s.cursor;
     if (!ready) {
+        s.metrics.underruns->Increment();
         ++s.underruns;
         s.tier.onUnderrun(nowUs);
         sendJson(s, protocol::warningMessage(
@@ -562,7 +628,9 @@ void Node::serve(Session& s, qint64 nowUs) {
     // Send jitter: |interval between consecutive paced sends - 100 ms| (bursts excluded).
     if (s.lastWakeUs >= 0 && !tick.resynced) {
         const double intervalMs = static_cast<double>(realNow - s.lastWakeUs) / 1000.0;
-        s.tier.onJitter(std::abs(intervalMs - protocol::kChunkMs * tick.deadlines));
+        const double jitter = std::abs(intervalMs - protocol::kChunkMs * tick.deadlines);
+        s.tier.onJitter(jitter);
+        m_metrics->observeJitter(jitter);
     }
     s.lastWakeUs = realNow;
 
@@ -580,6 +648,7 @@ void Node::serve(Session& s, qint64 nowUs) {
         if (s.ws->bytesToWrite() > m_config.queueLimitChunks * messageBytes) {
             // Not reading: drop the oldest unsent audio (skip it) instead of queueing more.
             ++s.dropped;
+            m_metrics->sendError(SendError::Timeout); // the listener did not take it in time
             ++s.cursor;
             if (s.stalledSinceUs < 0) {
                 s.stalledSinceUs = realNow;
@@ -716,6 +785,10 @@ void Node::onTextMessage(Session& s, const QString& text) {
         for (std::uint64_t i = s.reportUnderruns; i < count && i < s.reportUnderruns + 16; ++i) {
             s.tier.onUnderrun(now); // the listener heard a gap: it counts toward escalation
         }
+        if (count > s.reportUnderruns) {
+            s.metrics.playoutUnderruns->Increment(static_cast<double>(count - s.reportUnderruns));
+        }
+        s.metrics.playoutBuffer->Set(buffer.toDouble());
         s.reported = true;
         s.reportBufferMs = buffer.toDouble();
         s.reportUnderruns = count;
@@ -737,6 +810,7 @@ void Node::removeSession(QWebSocket* ws) {
     }
     const QString id = it->second->id;
     m_bySerial.erase(it->second->serial);
+    m_metrics->removeListener(it->second->metrics);
     m_sessions.erase(it);
     ws->deleteLater();
     qCInfo(lcNode).noquote()

@@ -23,6 +23,9 @@
 #include <unordered_map>
 #include <vector>
 
+namespace auralis::core {
+class NodeMetrics;
+}
 class QTcpServer;
 class QTcpSocket;
 class QWebSocket;
@@ -52,6 +55,7 @@ struct NodeConfig {
     /// reading show up within about a second instead of after megabytes of buffering.
     int socketSendBufferBytes = 128 * 1024;
     int httpIdleTimeoutMs = 30000;
+    int maintenanceIntervalMs = 60000; // heap-trim check
 };
 
 /// What the node knows about one listener (for /api/status and tests).
@@ -117,6 +121,7 @@ private:
     void closeHttp(QTcpSocket* socket);
     http::Response route(const http::Request& request);
     http::Response controlRoute(const http::Request& request);
+    http::Response metricsResponse();
     void onNewWebSocket();
     void onTextMessage(Session& s, const QString& text);
     void onBinaryMessage(Session& s);
@@ -138,7 +143,11 @@ private:
     std::unique_ptr<Clock> m_ownClock;
     const Clock* m_clock;
     BroadcastRing m_ring;
+    std::unique_ptr<NodeMetrics> m_metrics;
     std::unique_ptr<PhraseScheduler> m_scheduler;
+    QTimer m_maintenance;
+    double m_rssAfterTrim = 0;
+    std::uint64_t m_heapTrims = 0;
     QString m_deviceReason;
     QTcpServer* m_tcp = nullptr;
     QWebSocketServer* m_ws = nullptr;

@@ -429,9 +429,10 @@ private slots:
         config.statusIntervalMs = 300;
         auto node = startNode(config);
         Peer peer(streamUrl(*node, "tier=stable"));
-        QTRY_VERIFY_WITH_TIMEOUT(std::count_if(peer.messages.begin(), peer.messages.end(),
-                                               [](const auto& m) { return m.value("type") == "status"; }) >= 2,
-                                 3000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            std::count_if(peer.messages.begin(), peer.messages.end(),
+                          [](const auto& m) { return m.value("type") == "status"; }) >= 2,
+            3000);
         const QJsonObject st = peer.find("status");
         QCOMPARE(st.value("tier").toString(), QString("stable"));
         QCOMPARE(st.value("target_ms").toInt(), 2000);

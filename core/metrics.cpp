@@ -1,0 +1,218 @@
+#include "core/metrics.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace auralis::core {
+
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+double bootTimeSeconds() {
+    std::ifstream stat("/proc/stat");
+    std::string key;
+    while (stat >> key) {
+        if (key == "btime") {
+            double v = 0;
+            stat >> v;
+            return v;
+        }
+    }
+    return 0;
+}
+
+prometheus::MetricFamily gaugeFamily(const std::string& name, const std::string& help,
+                                     double value) {
+    prometheus::MetricFamily f;
+    f.name = name;
+    f.help = help;
+    f.type = prometheus::MetricType::Gauge;
+    prometheus::ClientMetric m;
+    m.gauge.value = value;
+    f.metric.push_back(m);
+    return f;
+}
+
+} // namespace
+
+ProcessStats readProcessStats() {
+    ProcessStats s;
+    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+    std::ifstream statFile("/proc/self/stat");
+    std::string line;
+    std::getline(statFile, line);
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const auto close = line.rfind(')');
+    if (close != std::string::npos) {
+        std::istringstream rest(line.substr(close + 2));
+        std::vector<std::string> f;
+        std::string field;
+        while (rest >> field) {
+            f.push_back(field);
+        }
+        // rest starts at field 3 (state): utime is field 14, stime 15, starttime 22,
+        // vsize 23, rss 24 (1-based in proc(5)).
+        if (f.size() > 21) {
+            s.cpuSeconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+            s.startTimeSeconds = bootTimeSeconds() + std::stod(f[19]) / ticks;
+            s.virtualBytes = std::stod(f[20]);
+            s.residentBytes = std::stod(f[21]) * page;
+        }
+    }
+    if (DIR* dir = opendir("/proc/self/fd")) {
+        int n = 0;
+        while (const dirent* e = readdir(dir)) {
+            n += e->d_name[0] != '.' ? 1 : 0;
+        }
+        closedir(dir);
+        s.openFds = n - 1; // the directory handle itself
+    }
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+        s.maxFds = static_cast<double>(limit.rlim_cur);
+    }
+    return s;
+}
+
+std::vector<prometheus::MetricFamily> processFamilies(const ProcessStats& s) {
+    std::vector<prometheus::MetricFamily> out;
+    prometheus::MetricFamily cpu;
+    cpu.name = "process_cpu_seconds_total";
+    cpu.help = "Total user and system CPU time spent in seconds.";
+    cpu.type = prometheus::MetricType::Counter;
+    prometheus::ClientMetric m;
+    m.counter.value = s.cpuSeconds;
+    cpu.metric.push_back(m);
+    out.push_back(cpu);
+    out.push_back(gaugeFamily("process_resident_memory_bytes", "Resident memory size in bytes.",
+                              s.residentBytes));
+    out.push_back(gaugeFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                              s.virtualBytes));
+    out.push_back(gaugeFamily("process_start_time_seconds",
+                              "Start time of the process since unix epoch in seconds.",
+                              s.startTimeSeconds));
+    out.push_back(gaugeFamily("process_open_fds", "Number of open file descriptors.", s.openFds));
+    out.push_back(
+        gaugeFamily("process_max_fds", "Maximum number of open file descriptors.", s.maxFds));
+    return out;
+}
+
+NodeMetrics::NodeMetrics() : m_registry(std::make_shared<prometheus::Registry>()) {
+    using prometheus::BuildCounter;
+    using prometheus::BuildGauge;
+    using prometheus::BuildHistogram;
+    auto& r = *m_registry;
+    m_synthesis = &BuildHistogram()
+                       .Name("synthesis_latency_seconds")
+                       .Help("Time to render audio phrase")
+                       .Register(r)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{
+                                    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0});
+    m_depthFamily =
+        &BuildGauge().Name("buffer_depth_chunks").Help("Current ring buffer depth").Register(r);
+    m_jitter = &BuildHistogram()
+                    .Name("chunk_delivery_jitter_ms")
+                    .Help("Chunk delivery timing variance")
+                    .Register(r)
+                    .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 30, 50, 75,
+                                                                     100, 200});
+    m_underrunFamily =
+        &BuildCounter().Name("buffer_underruns_total").Help("Buffer underrun events").Register(r);
+    m_connections = &BuildGauge()
+                         .Name("active_websocket_connections")
+                         .Help("Number of connected WebSocket clients")
+                         .Register(r)
+                         .Add({});
+    auto& sendErrors = BuildCounter()
+                           .Name("websocket_send_errors_total")
+                           .Help("Failed WebSocket send operations")
+                           .Register(r);
+    const char* kinds[4] = {"disconnect", "timeout", "encoding_error", "unknown"};
+    for (int i = 0; i < 4; ++i) {
+        m_sendErrors[i] = &sendErrors.Add({{"error_type", kinds[i]}});
+    }
+    m_memory = &BuildGauge()
+                    .Name("memory_usage_mb")
+                    .Help("Process memory usage (RSS)")
+                    .Register(r)
+                    .Add({});
+    m_gpuAllocated = &BuildGauge()
+                          .Name("gpu_memory_allocated_mb")
+                          .Help("GPU memory allocated")
+                          .Register(r)
+                          .Add({});
+    m_encoding = &BuildHistogram()
+                      .Name("chunk_encoding_duration_seconds")
+                      .Help("base64 encoding duration")
+                      .Register(r)
+                      .Add({}, prometheus::Histogram::BucketBoundaries{0.0001, 0.0005, 0.001, 0.002,
+                                                                       0.005, 0.01, 0.02});
+    auto& gc =
+        BuildCounter().Name("gc_collections_total").Help("Garbage collection count").Register(r);
+    for (int g = 0; g < 3; ++g) {
+        m_gc[g] = &gc.Add({{"generation", std::to_string(g)}});
+    }
+    m_phraseRate = &BuildGauge()
+                        .Name("phrase_generation_rate_hz")
+                        .Help("Phrases generated per second")
+                        .Register(r)
+                        .Add({});
+    // Beyond the contract.
+    m_gpuTotal = &BuildGauge()
+                      .Name("gpu_memory_total_mb")
+                      .Help("Total memory of the GPU in use (0 without one)")
+                      .Register(r)
+                      .Add({});
+    m_playoutUnderrunFamily = &BuildCounter()
+                                   .Name("client_playout_underruns_total")
+                                   .Help("Playout underruns reported by the listener itself")
+                                   .Register(r);
+    m_playoutBufferFamily =
+        &BuildGauge()
+             .Name("client_playout_buffer_ms")
+             .Help("Playout buffer last reported by the listener, in milliseconds")
+             .Register(r);
+}
+
+NodeMetrics::Listener NodeMetrics::addListener(const std::string& clientId) {
+    const prometheus::Labels labels{{"client_id", clientId}};
+    return Listener{&m_depthFamily->Add(labels), &m_underrunFamily->Add(labels),
+                    &m_playoutUnderrunFamily->Add(labels), &m_playoutBufferFamily->Add(labels)};
+}
+
+void NodeMetrics::removeListener(const Listener& l) {
+    m_depthFamily->Remove(l.depth);
+    m_underrunFamily->Remove(l.underruns);
+    m_playoutUnderrunFamily->Remove(l.playoutUnderruns);
+    m_playoutBufferFamily->Remove(l.playoutBuffer);
+}
+
+std::string NodeMetrics::scrape(const Snapshot& s) {
+    const ProcessStats process = readProcessStats();
+    m_connections->Set(s.connections);
+    m_memory->Set(process.residentBytes / kMiB);
+    m_gpuAllocated->Set(s.gpuAllocatedBytes / kMiB);
+    m_gpuTotal->Set(s.gpuTotalBytes / kMiB);
+    m_phraseRate->Set(s.streamSeconds > 0 ? s.phrases / s.streamSeconds : 0);
+    const std::uint64_t gc[3] = {s.buffersRecycled, s.poolGrowth, s.heapTrims};
+    for (int g = 0; g < 3; ++g) {
+        if (gc[g] > m_gcSeen[g]) {
+            m_gc[g]->Increment(static_cast<double>(gc[g] - m_gcSeen[g]));
+            m_gcSeen[g] = gc[g];
+        }
+    }
+    std::vector<prometheus::MetricFamily> families = m_registry->Collect();
+    for (auto& f : processFamilies(process)) {
+        families.push_back(std::move(f));
+    }
+    return prometheus::TextSerializer().Serialize(families);
+}
+
+} // namespace auralis::core

@@ -1,0 +1,97 @@
+// The node's Prometheus metrics, exactly as the metrics contract names them (types, HELP,
+// labels, buckets), plus gpu_memory_total_mb, the listeners' own playout reports and the
+// standard process_* series. Families are registered once; hot paths keep references.
+// Observations are thread-safe (prometheus-cpp atomics); scrape() runs on the node thread.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace auralis::core {
+
+/// Content-Type of /metrics, exactly as the contract states it.
+inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+enum class SendError { Disconnect, Timeout, EncodingError, Unknown };
+
+/// Readings of the process from /proc (Linux).
+struct ProcessStats {
+    double cpuSeconds = 0;
+    double residentBytes = 0;
+    double virtualBytes = 0;
+    double startTimeSeconds = 0; // since the Unix epoch
+    double openFds = 0;
+    double maxFds = 0;
+};
+ProcessStats readProcessStats();
+
+class NodeMetrics {
+public:
+    NodeMetrics();
+
+    // ---- hot paths ------------------------------------------------------------------------
+    void observeSynthesis(double seconds) { m_synthesis->Observe(seconds); }
+    void observeEncoding(double seconds) { m_encoding->Observe(seconds); }
+    void observeJitter(double ms) { m_jitter->Observe(ms); }
+    void sendError(SendError kind) { m_sendErrors[static_cast<int>(kind)]->Increment(); }
+
+    /// The series of one listener, created when it joins and removed when it leaves.
+    struct Listener {
+        prometheus::Gauge* depth = nullptr;
+        prometheus::Counter* underruns = nullptr;
+        prometheus::Counter* playoutUnderruns = nullptr;
+        prometheus::Gauge* playoutBuffer = nullptr;
+    };
+    Listener addListener(const std::string& clientId);
+    void removeListener(const Listener& listener);
+
+    /// What the node knows at scrape time; gauges are set from it, never stale.
+    struct Snapshot {
+        int connections = 0;
+        double gpuAllocatedBytes = 0;
+        double gpuTotalBytes = 0;
+        double phrases = 0;
+        double streamSeconds = 0;          // since the stream started
+        std::uint64_t buffersRecycled = 0; // gc generation "0"
+        std::uint64_t poolGrowth = 0;      // gc generation "1"
+        std::uint64_t heapTrims = 0;       // gc generation "2"
+    };
+    /// The exposition text (prometheus-cpp's TextSerializer).
+    std::string scrape(const Snapshot& snapshot);
+
+    prometheus::Registry& registry() { return *m_registry; }
+
+private:
+    std::shared_ptr<prometheus::Registry> m_registry;
+    prometheus::Histogram* m_synthesis;
+    prometheus::Histogram* m_encoding;
+    prometheus::Histogram* m_jitter;
+    prometheus::Gauge* m_connections;
+    prometheus::Gauge* m_memory;
+    prometheus::Gauge* m_gpuAllocated;
+    prometheus::Gauge* m_gpuTotal;
+    prometheus::Gauge* m_phraseRate;
+    prometheus::Counter* m_sendErrors[4];
+    prometheus::Counter* m_gc[3];
+    std::uint64_t m_gcSeen[3] = {0, 0, 0};
+    prometheus::Family<prometheus::Gauge>* m_depthFamily;
+    prometheus::Family<prometheus::Counter>* m_underrunFamily;
+    prometheus::Family<prometheus::Counter>* m_playoutUnderrunFamily;
+    prometheus::Family<prometheus::Gauge>* m_playoutBufferFamily;
+    double m_lastCpuSeconds = 0;
+};
+
+/// The process_* families (cpu seconds, resident and virtual memory, start time, file
+/// descriptors) from a reading, in Prometheus' standard names and types.
+std::vector<prometheus::MetricFamily> processFamilies(const ProcessStats& stats);
+
+} // namespace auralis::core

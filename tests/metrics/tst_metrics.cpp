@@ -1,0 +1,255 @@
+// /metrics of a live node against the metrics contract: names, TYPE, HELP, labels, buckets,
+// Content-Type; freshness, per-listener series, classification; promtool's checks.
+#include "../core/node_harness.h"
+#include "exposition.h"
+
+#include <QProcess>
+
+using namespace auralis;
+using namespace auralis::core;
+using namespace auralis::test;
+
+namespace {
+
+struct ContractMetric {
+    QString name;
+    QString type;
+    QString help;
+    QStringList labels;    // label names on its series (besides le)
+    QList<double> buckets; // histograms only
+};
+
+// The contract (shared/contract/metrics-api.md), written out: it is a public API.
+const QList<ContractMetric>& contract() {
+    static const QList<ContractMetric> c = {
+        {"synthesis_latency_seconds",
+         "histogram",
+         "Time to render audio phrase",
+         {},
+         {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0}},
+        {"buffer_depth_chunks", "gauge", "Current ring buffer depth", {"client_id"}, {}},
+        {"chunk_delivery_jitter_ms",
+         "histogram",
+         "Chunk delivery timing variance",
+         {},
+         {1, 2, 5, 10, 20, 30, 50, 75, 100, 200}},
+        {"buffer_underruns_total", "counter", "Buffer underrun events", {"client_id"}, {}},
+        {"active_websocket_connections", "gauge", "Number of connected WebSocket clients", {}, {}},
+        {"websocket_send_errors_total",
+         "counter",
+         "Failed WebSocket send operations",
+         {"error_type"},
+         {}},
+        {"memory_usage_mb", "gauge", "Process memory usage (RSS)", {}, {}},
+        {"gpu_memory_allocated_mb", "gauge", "GPU memory allocated", {}, {}},
+        {"chunk_encoding_duration_seconds",
+         "histogram",
+         "base64 encoding duration",
+         {},
+         {0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02}},
+        {"gc_collections_total", "counter", "Garbage collection count", {"generation"}, {}},
+        {"phrase_generation_rate_hz", "gauge", "Phrases generated per second", {}, {}},
+    };
+    return c;
+}
+
+Exposition scrape(const Node& node, QByteArray* contentType = nullptr, QByteArray* raw = nullptr) {
+    const HttpResult r = httpRequest(node, "GET", "/metrics");
+    if (contentType) {
+        *contentType = r.contentType;
+    }
+    if (raw) {
+        *raw = r.body;
+    }
+    return parseExposition(r.body);
+}
+
+struct TestListener {
+    TestListener(const Node& node, const QString& id, const QString& extraQuery = {}) {
+        ListenerClient::Options o;
+        o.url = streamUrl(node, extraQuery);
+        o.clientId = id;
+        o.format = "binary";
+        o.reconnect = false;
+        o.reportIntervalMs = 200;
+        client = std::make_unique<ListenerClient>(o, clock);
+        client->start();
+    }
+    SteadyClock clock;
+    std::unique_ptr<ListenerClient> client;
+};
+
+} // namespace
+
+class TestMetrics : public QObject {
+    Q_OBJECT
+private slots:
+    void everyContractMetricAsSpecified() {
+        auto node = startNode();
+        TestListener l(*node, "alice");
+        QTRY_COMPARE(node->listenerCount(), 1);
+        QTRY_VERIFY(l.client->stats().chunks > 12); // some paced sends: jitter observed
+        QByteArray contentType;
+        const Exposition e = scrape(*node, &contentType);
+        QCOMPARE(contentType, QByteArray("text/plain; version=0.0.4; charset=utf-8"));
+        for (const ContractMetric& m : contract()) {
+            QCOMPARE(e.type.value(m.name), m.type);
+            QCOMPARE(e.help.value(m.name), m.help);
+            if (m.type == "histogram") {
+                QList<double> bounds;
+                for (const Sample& s : e.find(m.name + "_bucket")) {
+                    if (s.labels.value("le") != "+Inf") {
+                        bounds << s.labels.value("le").toDouble();
+                    }
+                }
+                std::sort(bounds.begin(), bounds.end());
+                QCOMPARE(bounds, m.buckets);
+                QCOMPARE(e.find(m.name + "_bucket").size(), m.buckets.size() + 1); // and +Inf
+                QCOMPARE(e.find(m.name + "_sum").size(), 1);
+                QCOMPARE(e.find(m.name + "_count").size(), 1);
+            } else {
+                const QList<Sample> series = e.find(m.name);
+                QVERIFY2(!series.isEmpty(), qPrintable(m.name));
+                for (const Sample& s : series) {
+                    QCOMPARE(QStringList(s.labels.keys()), m.labels);
+                }
+            }
+        }
+        QCOMPARE(e.value("buffer_depth_chunks", {{"client_id", "alice"}}) > 0, true);
+        QStringList kinds;
+        for (const Sample& s : e.find("websocket_send_errors_total")) {
+            kinds << s.labels.value("error_type");
+        }
+        kinds.sort();
+        QCOMPARE(kinds, QStringList({"disconnect", "encoding_error", "timeout", "unknown"}));
+        QStringList generations;
+        for (const Sample& s : e.find("gc_collections_total")) {
+            generations << s.labels.value("generation");
+        }
+        generations.sort();
+        QCOMPARE(generations, QStringList({"0", "1", "2"}));
+    }
+
+    void valuesMeanWhatTheySay() {
+        auto node = startNode();
+        TestListener l(*node, "bob");
+        QTRY_VERIFY(l.client->stats().chunks > 15);
+        const Exposition e = scrape(*node);
+        QCOMPARE(e.value("active_websocket_connections"), 1.0);
+        QVERIFY(e.value("synthesis_latency_seconds_count") >= 1);
+        QVERIFY(e.value("synthesis_latency_seconds_sum") > 0);
+        // Encoding is observed once per chunk published, not once per listener.
+        QCOMPARE(e.value("chunk_encoding_duration_seconds_count"),
+                 static_cast<double>(node->ring().publishedEnd()));
+        QVERIFY(e.value("chunk_delivery_jitter_ms_count") >= 1);
+        QCOMPARE(e.value("gpu_memory_allocated_mb"), 0.0); // CPU renderer
+        QCOMPARE(e.value("gpu_memory_total_mb"), 0.0);
+        const double rss = e.value("memory_usage_mb");
+        QVERIFY(rss > 5 && rss < 4096);
+        QCOMPARE(e.value("process_resident_memory_bytes") > rss * 1024 * 1024 * 0.5, true);
+        QVERIFY(e.value("phrase_generation_rate_hz") > 0);
+        QVERIFY(e.value("gc_collections_total", {{"generation", "0"}}) > 0); // buffers recycled
+        QVERIFY(e.value("process_open_fds") > 3);
+        QVERIFY(e.value("process_max_fds") >= e.value("process_open_fds"));
+        const double start = e.value("process_start_time_seconds");
+        const double now = static_cast<double>(QDateTime::currentSecsSinceEpoch());
+        QVERIFY2(start > now - 3600 && start <= now + 1, qPrintable(QString::number(now - start)));
+        QCOMPARE(e.type.value("process_cpu_seconds_total"), QString("counter"));
+        // The listener's own reports arrive as separate, non-contract series.
+        QTRY_VERIFY(scrape(*node).value("client_playout_buffer_ms", {{"client_id", "bob"}}) > 0);
+        QCOMPARE(scrape(*node).value("client_playout_underruns_total", {{"client_id", "bob"}}),
+                 0.0);
+    }
+
+    void gaugesAreFreshAndListenersLeaveNoSeries() {
+        auto node = startNode();
+        {
+            TestListener a(*node, "a");
+            TestListener b(*node, "b");
+            QTRY_COMPARE(node->listenerCount(), 2);
+            const Exposition e = scrape(*node); // right away: collected on scrape
+            QCOMPARE(e.value("active_websocket_connections"), 2.0);
+            QCOMPARE(e.find("buffer_depth_chunks").size(), 2);
+            QCOMPARE(e.find("buffer_underruns_total").size(), 2);
+            a.client->stop();
+            QTRY_COMPARE(node->listenerCount(), 1);
+            const Exposition after = scrape(*node);
+            QCOMPARE(after.value("active_websocket_connections"), 1.0);
+            for (const char* name :
+                 {"buffer_depth_chunks", "buffer_underruns_total", "client_playout_buffer_ms",
+                  "client_playout_underruns_total"}) {
+                for (const Sample& s : after.find(name)) {
+                    QCOMPARE(s.labels.value("client_id"), QString("b"));
+                }
+            }
+        }
+        QTRY_COMPARE(node->listenerCount(), 0);
+        QCOMPARE(scrape(*node).find("buffer_depth_chunks").size(), 0);
+    }
+
+    void underrunsAreCountedPerListener() {
+        auto gate = std::make_shared<GatedRenderer::Gate>();
+        gate->allowed = 1;
+        NodeConfig config;
+        config.params.bpm = 120;
+        config.extraLeadChunks = 0;
+        config.rendererFactory = [gate] { return std::make_unique<GatedRenderer>(gate); };
+        auto node = startNode(config);
+        TestListener l(*node, "starved", "tier=minimal");
+        QTRY_VERIFY_WITH_TIMEOUT(l.client->stats().serverUnderruns >= 2, 8000);
+        const double counted =
+            scrape(*node).value("buffer_underruns_total", {{"client_id", "starved"}});
+        QVERIFY(counted >= 2);
+        QVERIFY(counted <= static_cast<double>(l.client->stats().serverUnderruns) + 1);
+        gate->release();
+        node->shutdown(0);
+    }
+
+    void aListenerThatDoesNotReadCountsTimeouts() {
+        NodeConfig config;
+        config.queueLimitChunks = 5;
+        auto node = startNode(config);
+        Peer silent(streamUrl(*node, "client_id=silent&format=binary"));
+        QTRY_VERIFY(silent.open);
+        silent.ws.setReading(false);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            scrape(*node).value("websocket_send_errors_total", {{"error_type", "timeout"}}) > 0,
+            10000);
+        QCOMPARE(
+            scrape(*node).value("websocket_send_errors_total", {{"error_type", "encoding_error"}}),
+            0.0);
+    }
+
+    void promtoolAcceptsTheExposition() {
+        auto node = startNode();
+        TestListener l(*node, "carol");
+        QTRY_VERIFY(l.client->stats().chunks > 12);
+        QByteArray raw;
+        scrape(*node, nullptr, &raw);
+        QProcess promtool;
+        promtool.start("promtool", {"check", "metrics"});
+        QVERIFY2(promtool.waitForStarted(5000),
+                 "promtool is installed by packaging/install-deps.sh test");
+        promtool.write(raw);
+        promtool.closeWriteChannel();
+        QVERIFY(promtool.waitForFinished(20000));
+        const QString out =
+            QString::fromUtf8(promtool.readAllStandardOutput() + promtool.readAllStandardError());
+        // Exit 1 would be a parse error. Exit 3 lists lint findings: the only ones allowed are
+        // the abbreviated units that the contract's names (and their companions) carry.
+        QVERIFY2(promtool.exitCode() == 0 || promtool.exitCode() == 3, qPrintable(out));
+        QStringList findings = out.split('\n', Qt::SkipEmptyParts);
+        findings.sort();
+        QCOMPARE(findings,
+                 QStringList({
+                     "chunk_delivery_jitter_ms metric names should not contain abbreviated units",
+                     "client_playout_buffer_ms metric names should not contain abbreviated units",
+                     "gpu_memory_allocated_mb metric names should not contain abbreviated units",
+                     "gpu_memory_total_mb metric names should not contain abbreviated units",
+                     "memory_usage_mb metric names should not contain abbreviated units",
+                 }));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMetrics)
+#include "tst_metrics.moc"
