@@ -144,8 +144,11 @@ bool Node::start(QString* error) {
     options.extraLeadChunks = m_config.extraLeadChunks;
     NodeMetrics* metrics = m_metrics.get();
     m_scheduler = std::make_unique<PhraseScheduler>(std::move(options), m_ring, *m_clock);
-    m_scheduler->onPhraseRendered = [metrics](double seconds) {
+    m_scheduler->onPhraseRendered = [this, metrics](double seconds) {
         metrics->observeSynthesis(seconds);
+        if (m_config.afterPhrase) {
+            m_config.afterPhrase(m_scheduler->stats().phrases);
+        }
     };
     m_scheduler->onChunkEncoded = [metrics](double seconds) { metrics->observeEncoding(seconds); };
     // Maintenance: give freed heap back to the system when the resident size grew a lot;

@@ -42,6 +42,9 @@ struct NodeConfig {
     synth::DevicePreference device = synth::DevicePreference::Auto;
     /// Replaces device selection when set (tests: slow or failing renderers).
     std::function<std::unique_ptr<synth::Renderer>()> rendererFactory;
+    /// Fault injection (tests): called on the scheduler thread after each phrase is
+    /// published; blocking here delays the next phrase without slowing its rendering.
+    std::function<void(std::uint64_t phrasesRendered)> afterPhrase;
     const Clock* clock = nullptr;  // null: a SteadyClock owned by the node
     int ringCapacity = 256;        // chunks (25.6 s)
     int extraLeadChunks = 35;      // rendered beyond one phrase ahead of the live edge

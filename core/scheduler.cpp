@@ -127,22 +127,24 @@ bool PhraseScheduler::renderOne() {
                  (m_pendingFrames - used) * 2 * sizeof(std::int16_t));
     m_pendingFrames -= used;
 
+    {
+        std::lock_guard lock(m_mutex);
+        m_current = out.plan->params;
+        m_stats.phrases = m_engine.phrasesRendered();
+        m_stats.lastRenderMs = out.renderSeconds * 1000.0;
+        m_stats.deviceKind = m_engine.renderer().kind();
+        m_stats.deviceName = m_engine.renderer().deviceName();
+        m_stats.deviceReason = m_engine.deviceReason();
+        m_stats.gpuFailures = m_engine.gpuFailures();
+        m_stats.gpuBytesAllocated = m_engine.renderer().gpuBytesAllocated();
+        m_history.push_back({out.plan->index, out.plan->start, out.frames, out.plan->params,
+                             out.renderSeconds * 1000.0, out.device});
+        if (m_history.size() > 16) {
+            m_history.pop_front();
+        }
+    }
     if (onPhraseRendered) {
         onPhraseRendered(out.renderSeconds);
-    }
-    std::lock_guard lock(m_mutex);
-    m_current = out.plan->params;
-    m_stats.phrases = m_engine.phrasesRendered();
-    m_stats.lastRenderMs = out.renderSeconds * 1000.0;
-    m_stats.deviceKind = m_engine.renderer().kind();
-    m_stats.deviceName = m_engine.renderer().deviceName();
-    m_stats.deviceReason = m_engine.deviceReason();
-    m_stats.gpuFailures = m_engine.gpuFailures();
-    m_stats.gpuBytesAllocated = m_engine.renderer().gpuBytesAllocated();
-    m_history.push_back({out.plan->index, out.plan->start, out.frames, out.plan->params,
-                         out.renderSeconds * 1000.0, out.device});
-    if (m_history.size() > 16) {
-        m_history.pop_front();
     }
     return true;
 }

@@ -35,8 +35,8 @@ start_node
 first=$("$client_bin" --url "ws://127.0.0.1:$port/ws/stream" --clients 1 --duration 0.3 |
         sed -n 's/.*"p50": \([0-9.]*\).*/\1/p' | tail -1)
 echo "node start to listening: ${startup_ms} ms; connect to first audio: ${first} ms"
-printf '| listeners | chunks received | lost (seq gaps) | node underruns | playout underruns | node send jitter p95 / p99 (ms) | arrival jitter p95 / p99 (ms) | node CPU | node RSS max |\n'
-printf '|---|---|---|---|---|---|---|---|---|\n'
+printf '| listeners | chunks received | lost (seq gaps) | node underruns | playout underruns | node send jitter p95 / p99 (ms) | arrival jitter p95 / p99 (ms) | node CPU | node RSS max | /metrics scrape |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for n in "${counts[@]}"; do
     c0=$(cpu_ticks); t0=$(date +%s%N); rss_max=$(rss_kb)
     "$client_bin" --url "ws://127.0.0.1:$port/ws/stream" --clients "$n" --duration "$duration" \
@@ -48,13 +48,17 @@ for n in "${counts[@]}"; do
         elapsed=$(( ($(date +%s%N) - t0) / 1000000000 ))
         if [ "$elapsed" -ge $(( duration * 9 / 10 )) ] && [ ! -s "$out/status.json" ]; then
             curl -s "http://127.0.0.1:$port/api/status" >"$out/status.json" || true
+            # /metrics while everyone streams: time to the last byte, and size.
+            curl -s -o /dev/null -w '%{time_total} %{size_download}' "http://127.0.0.1:$port/metrics" \
+                >"$out/scrape.txt" || true
         fi
         sleep 0.5
     done
     wait $client_pid || true
     c1=$(cpu_ticks); t1=$(date +%s%N)
     cpu=$(awk -v d=$((c1 - c0)) -v t=$(( (t1 - t0) / 1000000 )) -v hz="$ticks" 'BEGIN {printf "%.0f %%", 100 * d / hz / (t / 1000)}')
-    python3 - "$out/load.json" "$out/status.json" "$n" "$cpu" "$rss_max" <<'PY'
+    scrape=$(awk '{printf "%.1f ms, %d KB", $1 * 1000, $2 / 1000}' "$out/scrape.txt" 2>/dev/null || echo "-")
+    python3 - "$out/load.json" "$out/status.json" "$n" "$cpu" "$rss_max" "$scrape" <<'PY'
 import json, sys
 load = json.load(open(sys.argv[1])); o = load["overall"]
 try:
@@ -67,7 +71,7 @@ def pct(v, q):
 print(f"| {sys.argv[3]} | {int(o['chunks'])} | {int(o['gaps'])} | {int(o['server_underruns'])} | "
       f"{int(o['playout_underruns'])} | {pct(node_j, 0.95):.2f} / {pct(node_j, 0.99):.2f} | "
       f"{o['jitter_ms']['p95']:.2f} / {o['jitter_ms']['p99']:.2f} | {sys.argv[4]} | "
-      f"{int(sys.argv[5]) / 1024:.0f} MiB |")
+      f"{int(sys.argv[5]) / 1024:.0f} MiB | {sys.argv[6]} |")
 PY
-    rm -f "$out/status.json"
+    rm -f "$out/status.json" "$out/scrape.txt"
 done
