@@ -1,0 +1,63 @@
+// The metrics contract's seven alerts, evaluated live on a node's scraped series with the
+// same expressions as packaging/prometheus/alerts.yml: inactive, pending (with the time left
+// of `for`), firing, and resolved again. Time is passed in (injected). One thread at a time.
+#pragma once
+
+#include "ui/promql.h"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace auralis::ui {
+
+struct AlertRule {
+    std::string name;
+    std::string severity;
+    std::int64_t forMs = 0;
+    std::string condition; // the PromQL, for display
+    /// The expression's result at t: every sample in it is an active alert instance.
+    std::function<Vector(const SeriesStore&, std::int64_t t)> expr;
+    std::function<std::string(const Sample&)> summary;
+    std::function<std::string(const Sample&)> description;
+};
+
+/// The seven rules of the contract (as alerts.yml implements them).
+std::vector<AlertRule> contractAlertRules();
+
+enum class AlertState { Inactive, Pending, Firing };
+const char* alertStateName(AlertState state);
+
+struct AlertStatus {
+    std::string rule;
+    std::string severity;
+    std::string condition;
+    AlertState state = AlertState::Inactive;
+    Labels labels; // of the instance (empty for an inactive rule)
+    double value = 0;
+    std::int64_t activeSinceMs = 0;
+    std::int64_t pendingLeftMs = 0; // until it fires (pending only)
+    std::string summary;
+    std::string description;
+};
+
+class AlertEvaluator {
+public:
+    explicit AlertEvaluator(std::vector<AlertRule> rules = contractAlertRules());
+
+    void evaluate(const SeriesStore& store, std::int64_t nowMs);
+    /// One entry per active instance, and one inactive entry per rule with none; ordered
+    /// firing, pending, inactive, then by rule.
+    std::vector<AlertStatus> status() const;
+    /// The worst state of a rule.
+    AlertState state(const std::string& rule) const;
+    const std::vector<AlertRule>& rules() const { return m_rules; }
+
+private:
+    std::vector<AlertRule> m_rules;
+    std::map<std::pair<std::string, Labels>, AlertStatus> m_active;
+};
+
+} // namespace auralis::ui
