@@ -3,6 +3,7 @@
 #include "app/common.h"
 #include "core/listener.h"
 #include "core/loadgen.h"
+#include "core/protocol.h"
 #include "synth/pcm.h"
 
 #include <QCommandLineParser>
@@ -80,6 +81,8 @@ int main(int argc, char** argv) {
          "f"},
         {"no-read", "Load: fraction of listeners that never read (default 0).", "f", "0"},
         {"ramp-ms", "Load: spread the connects over this long (default 2 ms per listener).", "ms"},
+        {"id-prefix", "Load: client ids are PREFIX-0, PREFIX-1, ... (default load).", "prefix",
+         "load"},
         {"log-level", "error, warn, info or debug (default warn).", "level", "warn"},
     });
     args.process(app);
@@ -135,6 +138,10 @@ int main(int argc, char** argv) {
             o.impairedFraction = doubleOption(args, "impaired", 0, 1, ok, error);
         }
         o.noReadFraction = doubleOption(args, "no-read", 0, 1, ok, error);
+        o.idPrefix = args.value("id-prefix");
+        if (!core::protocol::isValidClientId(o.idPrefix) && o.idPrefix.size() <= 50) {
+            return app::usageError("--id-prefix must be 1-50 characters of A-Z a-z 0-9 _ -");
+        }
         if (args.isSet("ramp-ms")) {
             o.rampMs = intOption(args, "ramp-ms", 0, 600000, ok, error);
         }

@@ -20,6 +20,10 @@ ListenerClient::ListenerClient(Options options, const Clock& clock, QObject* par
     connect(&m_ws, &WsClient::failed, this,
             [this](const QString& error) { onClosed(1006, error); });
 
+    for (QTimer* t :
+         {&m_reportTimer, &m_playoutTimer, &m_stallTimer, &m_deliverTimer, &m_reconnectTimer}) {
+        t->setParent(this);
+    }
     m_reportTimer.setInterval(m_options.reportIntervalMs);
     connect(&m_reportTimer, &QTimer::timeout, this, [this] {
         updatePlayout(m_clock.nowUs());

@@ -41,9 +41,11 @@ LoadGenerator::LoadGenerator(LoadOptions options, const Clock& clock, QObject* p
         }
         m_neverRead.push_back(isNoRead);
         m_impaired.push_back(isImpaired);
-        m_listeners.push_back(std::make_unique<ListenerClient>(o, m_clock));
+        m_listeners.push_back(new ListenerClient(o, m_clock, this));
     }
     const int ramp = m_options.rampMs >= 0 ? m_options.rampMs : std::min(5000, 2 * n);
+    m_rampTimer.setParent(this);
+    m_endTimer.setParent(this);
     m_rampTimer.setInterval(n > 0 ? ramp / n : 0);
     connect(&m_rampTimer, &QTimer::timeout, this, [this] {
         if (m_started < m_listeners.size()) {
@@ -55,7 +57,7 @@ LoadGenerator::LoadGenerator(LoadOptions options, const Clock& clock, QObject* p
     });
     m_endTimer.setSingleShot(true);
     connect(&m_endTimer, &QTimer::timeout, this, [this] {
-        for (auto& l : m_listeners) {
+        for (ListenerClient* l : m_listeners) {
             l->stop();
         }
         emit finished();
@@ -70,8 +72,9 @@ void LoadGenerator::start() {
 }
 
 int LoadGenerator::connected() const {
-    return static_cast<int>(std::count_if(m_listeners.begin(), m_listeners.end(),
-                                          [](const auto& l) { return l->isConnected(); }));
+    return static_cast<int>(
+        std::count_if(m_listeners.begin(), m_listeners.end(),
+                      [](const ListenerClient* l) { return l->isConnected(); }));
 }
 
 QJsonObject LoadGenerator::summary() const {

@@ -45,7 +45,7 @@ signals:
 private:
     LoadOptions m_options;
     const Clock& m_clock;
-    std::vector<std::unique_ptr<ListenerClient>> m_listeners;
+    std::vector<ListenerClient*> m_listeners; // children: they move with the generator
     std::vector<bool> m_neverRead;
     std::vector<bool> m_impaired;
     QTimer m_rampTimer;

@@ -107,6 +107,9 @@ Node::Node(NodeConfig config, QObject* parent)
       m_ownClock(m_config.clock ? nullptr : std::make_unique<SteadyClock>()),
       m_clock(m_config.clock ? m_config.clock : m_ownClock.get()), m_ring(m_config.ringCapacity),
       m_metrics(std::make_unique<NodeMetrics>()) {
+    // Member timers are children, so they move with the node to its thread.
+    m_paceTimer.setParent(this);
+    m_maintenance.setParent(this);
     m_paceTimer.setSingleShot(true);
     m_paceTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_paceTimer, &QTimer::timeout, this, &Node::onPaceTimer);

@@ -16,6 +16,7 @@ constexpr int kOpPong = 10;
 } // namespace
 
 WsClient::WsClient(QObject* parent) : QObject(parent) {
+    m_socket.setParent(this); // moves with the client between threads
     m_socket.setReadBufferSize(256 * 1024);
     connect(&m_socket, &QTcpSocket::connected, this, &WsClient::onConnected);
     connect(&m_socket, &QTcpSocket::readyRead, this, &WsClient::onReadyRead);

@@ -1,0 +1,161 @@
+// The dashboard on the offscreen platform: a live node (own thread), its watcher (own
+// thread), simulated listeners (own thread) and the window. Every panel receives data, the
+// per-client panels show the listeners, colours follow the thresholds, pause stops redraws,
+// controls reach the node; and the `auralis` binary does the same end to end.
+#include "core/loadgen.h"
+#include "core/node.h"
+#include "ui/main_window.h"
+
+#include <QApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QtTest>
+
+using namespace auralis;
+
+namespace {
+QString color(const QJsonObject& report, const char* panel) {
+    return report.value(panel).toObject().value("headline_color").toString();
+}
+} // namespace
+
+class TestGui : public QObject {
+    Q_OBJECT
+private slots:
+    void theWindowShowsALiveNode() {
+        QThread nodeThread;
+        nodeThread.start();
+        core::NodeConfig config;
+        config.bind = QHostAddress::LocalHost;
+        config.port = 0;
+        config.device = synth::DevicePreference::Cpu;
+        auto* node = new core::Node(config);
+        node->moveToThread(&nodeThread);
+        bool started = false;
+        QString error;
+        QMetaObject::invokeMethod(
+            node, [&] { started = node->start(&error); }, Qt::BlockingQueuedConnection);
+        QVERIFY2(started, qPrintable(error));
+        quint16 port = 0;
+        QMetaObject::invokeMethod(
+            node, [&] { port = node->port(); }, Qt::BlockingQueuedConnection);
+
+        QThread watcherThread;
+        watcherThread.start();
+        auto* watcher = new ui::NodeWatcher(QUrl(QString("http://127.0.0.1:%1").arg(port)), 250);
+        watcher->moveToThread(&watcherThread);
+        ui::MainWindow window;
+        window.addNode("local", watcher);
+        window.show();
+        QMetaObject::invokeMethod(watcher, &ui::NodeWatcher::start);
+
+        QThread listenerThread;
+        listenerThread.start();
+        core::SteadyClock clock;
+        core::LoadOptions load;
+        load.url = QUrl(QString("ws://127.0.0.1:%1/ws/stream").arg(port));
+        load.clients = 12;
+        load.durationSeconds = 120;
+        load.idPrefix = "sim";
+        auto* listeners = new core::LoadGenerator(load, clock);
+        listeners->moveToThread(&listenerThread);
+        QMetaObject::invokeMethod(listeners, &core::LoadGenerator::start);
+
+        // Every panel fills; 12 listeners: the stat is yellow (11-15), depth draws the worst 8.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            window.report().value("connections").toObject().value("value").toString() == "12",
+            15000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            window.report().value("depth").toObject().value("series").toInt() == 8, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            window.report().value("latency").toObject().value("points").toInt() > 0, 10000);
+        const QJsonObject r = window.report();
+        QCOMPARE(r.value("connections").toObject().value("color").toString(), QString("#fade2a"));
+        QVERIFY(
+            r.value("depth").toObject().value("others").toString().contains("+ 4 more clients"));
+        for (const QJsonValue name : r.value("depth").toObject().value("legend").toArray()) {
+            QVERIFY(name.toString().startsWith("sim-"));
+        }
+        QCOMPARE(r.value("underruns").toObject().value("series").toInt(), 8);
+        QCOMPARE(color(r, "depth"), QString("#73bf69"));     // healthy buffers: green
+        QCOMPARE(color(r, "underruns"), QString("#73bf69")); // no underruns: green
+        QCOMPARE(color(r, "latency"), QString("#73bf69"));   // renders well under 75 ms
+        QVERIFY(r.value("memory").toObject().value("points").toInt() > 0);
+        QVERIFY(r.value("alerts").toArray().size() >= 7);
+        QTRY_VERIFY(r.value("device").toString().startsWith("cpu"));
+        QVERIFY(window.grab().save(QString(AURALIS_TEST_OUTPUT_DIR) + "/dashboard-test.png"));
+
+        // Controls go to the node through POST /api/control.
+        auto* controls = window.controls();
+        QSignalSpy controlled(watcher, &ui::NodeWatcher::controlResult);
+        emit controls->controlRequested(QJsonObject{{"preset", "sleep"}});
+        QVERIFY(controlled.wait(5000));
+        QVERIFY2(controls->resultText().startsWith("✔"), qPrintable(controls->resultText()));
+
+        // Pause: scraping goes on (nothing is lost), no snapshot is published.
+        QSignalSpy snapshots(watcher, &ui::NodeWatcher::snapshot);
+        QSignalSpy scrapes(watcher, &ui::NodeWatcher::reachability);
+        QMetaObject::invokeMethod(watcher, [watcher] { watcher->setPaused(true); });
+        QTRY_VERIFY(scrapes.count() >= 1);
+        snapshots.clear();
+        scrapes.clear();
+        QTRY_VERIFY(scrapes.count() >= 3);
+        QCOMPARE(snapshots.count(), 0);
+
+        QMetaObject::invokeMethod(listeners, [listeners] {
+            emit listeners->finished();
+            listeners->deleteLater();
+        });
+        listenerThread.quit();
+        listenerThread.wait();
+        QMetaObject::invokeMethod(watcher, [watcher] {
+            watcher->stop();
+            watcher->deleteLater();
+        });
+        watcherThread.quit();
+        watcherThread.wait();
+        QMetaObject::invokeMethod(
+            node, [node] { delete node; }, Qt::BlockingQueuedConnection);
+        nodeThread.quit();
+        nodeThread.wait();
+    }
+
+    void statColoursFollowTheThresholds() {
+        ui::StatPanelWidget stat("Active WebSocket Connections");
+        const std::pair<double, const char*> rows[] = {
+            {0, "#73bf69"}, {10, "#73bf69"}, {11, "#fade2a"}, {15, "#fade2a"}, {16, "#f2495c"}};
+        for (const auto& [value, expected] : rows) {
+            stat.show(value, ui::connectionsLevel(value));
+            QCOMPARE(stat.color().name(), QString(expected));
+            QCOMPARE(stat.valueText(), QString::number(value));
+        }
+    }
+
+    void theAppRunsEndToEnd() {
+        QTemporaryDir dir;
+        QProcess app;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        app.setProcessEnvironment(env);
+        app.start(AURALIS_APP_BIN,
+                  {"--port", "0", "--bind", "127.0.0.1", "--device", "cpu", "--demo", "3",
+                   "--scrape-interval", "250", "--quit-after", "6", "--report",
+                   dir.filePath("report.json"), "--screenshot", dir.filePath("shot.png")});
+        QTRY_VERIFY_WITH_TIMEOUT(app.state() == QProcess::NotRunning, 30000);
+        QCOMPARE(app.exitCode(), 0);
+        QFile f(dir.filePath("report.json"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject r = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(r.value("connections").toObject().value("value").toString(), QString("3"));
+        QCOMPARE(r.value("depth").toObject().value("legend").toArray(),
+                 QJsonArray({"sim-0", "sim-1", "sim-2"}));
+        QVERIFY(r.value("nodes").toArray().at(0).toObject().value("reachable").toBool());
+        QVERIFY(QFileInfo(dir.filePath("shot.png")).size() > 10000);
+    }
+};
+
+QTEST_MAIN(TestGui)
+#include "tst_gui.moc"

@@ -1,0 +1,207 @@
+#include "ui/main_window.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QStatusBar>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace auralis::ui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+    setWindowTitle("Auralis");
+    auto* central = new QWidget;
+    auto* root = new QVBoxLayout(central);
+
+    auto* bar = new QHBoxLayout;
+    bar->addWidget(new QLabel("Node:"));
+    m_nodeSelect = new QComboBox;
+    m_nodeSelect->setMinimumWidth(260);
+    m_nodeSelect->setAccessibleName("Node");
+    bar->addWidget(m_nodeSelect);
+    auto* attach = new QPushButton("Attach…");
+    bar->addWidget(attach);
+    bar->addSpacing(20);
+    bar->addWidget(new QLabel("Range:"));
+    m_range = new QComboBox;
+    m_range->addItems({"5 m", "15 m", "1 h"});
+    m_range->setAccessibleName("Time range");
+    bar->addWidget(m_range);
+    m_pause = new QCheckBox("&Pause");
+    bar->addWidget(m_pause);
+    bar->addStretch(1);
+    root->addLayout(bar);
+
+    auto* grid = new QGridLayout;
+    m_latency = new ChartPanelWidget("Synthesis Latency (p50, p95, p99)", latencyBandsMs());
+    m_depth = new ChartPanelWidget("Buffer Depth (per client)", depthBands());
+    m_memory = new ChartPanelWidget("Memory Usage", {});
+    m_underruns = new ChartPanelWidget("Buffer Underruns (rate)", underrunBands());
+    m_connections = new StatPanelWidget("Active WebSocket Connections");
+    m_alerts = new AlertsPanelWidget;
+    grid->addWidget(m_latency, 0, 0);
+    grid->addWidget(m_depth, 0, 1);
+    grid->addWidget(m_memory, 1, 0);
+    grid->addWidget(m_underruns, 1, 1);
+    grid->addWidget(m_connections, 2, 0);
+    grid->addWidget(m_alerts, 2, 1);
+    grid->setRowStretch(0, 3);
+    grid->setRowStretch(1, 3);
+    grid->setRowStretch(2, 2);
+    root->addLayout(grid, 1);
+    m_controls = new ControlsWidget;
+    root->addWidget(m_controls);
+    setCentralWidget(central);
+    m_statusLine = new QLabel;
+    statusBar()->addWidget(m_statusLine, 1);
+    resize(1500, 1000);
+
+    connect(attach, &QPushButton::clicked, this, [this] {
+        bool ok = false;
+        const QString url = QInputDialog::getText(
+            this, "Attach a node", "Node address (http://HOST:PORT):", QLineEdit::Normal,
+            "http://127.0.0.1:8000", &ok);
+        if (ok && !url.trimmed().isEmpty()) {
+            emit attachRequested(url.trimmed());
+        }
+    });
+    connect(m_nodeSelect, &QComboBox::currentIndexChanged, this, &MainWindow::select);
+    connect(m_range, &QComboBox::currentIndexChanged, this, [this] { pushOptions(); });
+    connect(m_pause, &QCheckBox::toggled, this, [this](bool paused) {
+        for (NodeView& n : m_nodes) {
+            QMetaObject::invokeMethod(n.watcher, [w = n.watcher, paused] { w->setPaused(paused); });
+        }
+    });
+    connect(m_controls, &ControlsWidget::controlRequested, this, [this](const QJsonObject& c) {
+        if (m_current >= 0) {
+            NodeWatcher* w = m_nodes[static_cast<std::size_t>(m_current)].watcher;
+            QMetaObject::invokeMethod(w, [w, c] { w->postControl(c); });
+        }
+    });
+    m_frame.setInterval(100);
+    connect(&m_frame, &QTimer::timeout, this, &MainWindow::onFrame);
+    m_frame.start();
+}
+
+DashboardOptions MainWindow::options() const {
+    DashboardOptions o;
+    const std::int64_t ranges[3] = {5 * 60'000, 15 * 60'000, 60 * 60'000};
+    o.rangeMs = ranges[std::max(0, m_range->currentIndex())];
+    return o;
+}
+
+void MainWindow::pushOptions() {
+    const DashboardOptions o = options();
+    for (NodeView& n : m_nodes) {
+        QMetaObject::invokeMethod(n.watcher, [w = n.watcher, o] { w->setOptions(o); });
+    }
+}
+
+void MainWindow::addNode(const QString& label, NodeWatcher* watcher) {
+    const auto index = m_nodes.size();
+    m_nodes.push_back({label, watcher, nullptr, {}, false, "connecting…", false});
+    connect(watcher, &NodeWatcher::snapshot, this,
+            [this, index](std::shared_ptr<const DashboardSnapshot> s) {
+                m_nodes[index].latest = std::move(s);
+                m_nodes[index].dirty = true;
+            });
+    connect(watcher, &NodeWatcher::statusUpdated, this, [this, index](const QJsonObject& s) {
+        m_nodes[index].status = s;
+        if (static_cast<int>(index) == m_current) {
+            m_controls->showStatus(s);
+        }
+    });
+    connect(watcher, &NodeWatcher::reachability, this,
+            [this, index](bool ok, const QString& detail) {
+                m_nodes[index].reachable = ok;
+                m_nodes[index].detail = detail;
+                m_nodes[index].dirty = true;
+            });
+    connect(watcher, &NodeWatcher::controlResult, m_controls, &ControlsWidget::showControlResult);
+    const DashboardOptions o = options();
+    QMetaObject::invokeMethod(watcher, [watcher, o] { watcher->setOptions(o); });
+    m_nodeSelect->addItem(label);
+    if (m_current < 0) {
+        select(0);
+    }
+}
+
+void MainWindow::select(int index) {
+    if (index < 0 || index >= static_cast<int>(m_nodes.size())) {
+        return;
+    }
+    m_current = index;
+    if (m_nodeSelect->currentIndex() != index) {
+        m_nodeSelect->setCurrentIndex(index);
+    }
+    m_nodes[static_cast<std::size_t>(index)].dirty = true;
+    m_controls->showStatus(m_nodes[static_cast<std::size_t>(index)].status);
+}
+
+void MainWindow::onFrame() {
+    if (m_current < 0) {
+        return;
+    }
+    NodeView& n = m_nodes[static_cast<std::size_t>(m_current)];
+    if (!n.dirty) {
+        return;
+    }
+    n.dirty = false;
+    m_statusLine->setText(QString("%1 — %2%3")
+                              .arg(n.label, n.reachable ? "scraping" : "unreachable",
+                                   n.detail.isEmpty() ? QString() : ": " + n.detail));
+    if (!n.latest) {
+        return;
+    }
+    const DashboardSnapshot& s = *n.latest;
+    const std::int64_t range = options().rangeMs;
+    m_latency->show(s.latency, s.timeMs, range);
+    m_depth->show(s.depth, s.timeMs, range);
+    m_memory->show(s.memory, s.timeMs, range);
+    m_underruns->show(s.underruns, s.timeMs, range);
+    m_connections->show(s.connections, s.connectionsLevel);
+    m_alerts->show(s.alerts);
+    ++m_frames;
+}
+
+QJsonObject MainWindow::report() const {
+    const auto panel = [](const ChartPanelWidget* p) {
+        return QJsonObject{{"series", p->seriesCount()},
+                           {"points", p->pointCount()},
+                           {"legend", QJsonArray::fromStringList(p->legend())},
+                           {"headline", p->headlineText()},
+                           {"others", p->othersText()},
+                           {"headline_color",
+                            p->headlineColor().isValid() ? p->headlineColor().name() : QString()}};
+    };
+    QJsonArray alerts;
+    for (int r = 0; r < m_alerts->table()->rowCount(); ++r) {
+        alerts.append(QJsonObject{{"state", m_alerts->table()->item(r, 0)->text()},
+                                  {"rule", m_alerts->table()->item(r, 1)->text()}});
+    }
+    QJsonArray nodes;
+    for (const NodeView& n : m_nodes) {
+        nodes.append(
+            QJsonObject{{"label", n.label}, {"reachable", n.reachable}, {"detail", n.detail}});
+    }
+    return QJsonObject{{"nodes", nodes},
+                       {"frames", m_frames},
+                       {"latency", panel(m_latency)},
+                       {"depth", panel(m_depth)},
+                       {"memory", panel(m_memory)},
+                       {"underruns", panel(m_underruns)},
+                       {"connections", QJsonObject{{"value", m_connections->valueText()},
+                                                   {"color", m_connections->color().name()}}},
+                       {"alerts", alerts},
+                       {"device", m_controls->deviceText()}};
+}
+
+} // namespace auralis::ui

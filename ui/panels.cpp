@@ -1,0 +1,429 @@
+#include "ui/panels.h"
+
+#include <QAreaSeries>
+#include <QChart>
+#include <QChartView>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDateTimeAxis>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QValueAxis>
+
+#include <cmath>
+
+namespace auralis::ui {
+
+namespace {
+const QColor kPanelBackground(24, 27, 31);
+const QColor kText(204, 204, 220);
+
+QString formatValue(double v, const QString& unit) {
+    if (unit == "/s") {
+        return QString::number(v, 'g', 3) + " /s";
+    }
+    if (unit == "ms") {
+        return QString::number(v, 'f', v < 10 ? 2 : 1) + " ms";
+    }
+    return QString::number(v, 'f', v < 100 ? 1 : 0) + " " + unit;
+}
+
+// A palette for series lines that stays clear of the threshold colours.
+QColor lineColor(std::size_t i) {
+    static const QColor kColors[] = {
+        QColor(87, 148, 242), QColor(184, 119, 217), QColor(255, 152, 48),  QColor(138, 184, 255),
+        QColor(95, 202, 219), QColor(255, 120, 190), QColor(202, 149, 229), QColor(247, 179, 112)};
+    return kColors[i % (sizeof kColors / sizeof kColors[0])];
+}
+} // namespace
+
+QColor levelQColor(Level level) {
+    return QColor(levelColor(level));
+}
+
+// ---- ChartPanelWidget ---------------------------------------------------------------------
+
+ChartPanelWidget::ChartPanelWidget(const QString& title, std::vector<Band> bands, QWidget* parent)
+    : QWidget(parent), m_bands(std::move(bands)) {
+    setObjectName(title);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    auto* header = new QHBoxLayout;
+    auto* titleLabel = new QLabel("<b>" + title.toHtmlEscaped() + "</b>");
+    titleLabel->setAccessibleName(title);
+    m_headline = new QLabel("–");
+    m_headline->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    header->addWidget(titleLabel, 1);
+    header->addWidget(m_headline);
+    layout->addLayout(header);
+
+    m_chart = new QChart;
+    m_chart->setBackgroundBrush(kPanelBackground);
+    m_chart->legend()->setLabelColor(kText);
+    m_chart->legend()->setAlignment(Qt::AlignBottom);
+    m_chart->setMargins(QMargins(2, 2, 2, 2));
+    m_x = new QDateTimeAxis;
+    m_x->setFormat("HH:mm");
+    m_x->setLabelsColor(kText);
+    m_y = new QValueAxis;
+    m_y->setLabelsColor(kText);
+    m_y->setLabelFormat("%.3g");
+    m_chart->addAxis(m_x, Qt::AlignBottom);
+    m_chart->addAxis(m_y, Qt::AlignLeft);
+    for (const Band& b : m_bands) {
+        auto* upper = new QLineSeries;
+        auto* lower = new QLineSeries;
+        auto* area = new QAreaSeries(upper, lower);
+        QColor c = levelQColor(b.level);
+        c.setAlpha(40);
+        area->setBrush(c);
+        area->setPen(QPen(levelQColor(b.level), 1, Qt::DashLine));
+        m_chart->addSeries(area);
+        area->attachAxis(m_x);
+        area->attachAxis(m_y);
+        m_bandLines.emplace_back(upper, lower);
+        // Threshold bands are not data: keep them out of the legend.
+        for (QLegendMarker* marker : m_chart->legend()->markers(area)) {
+            marker->setVisible(false);
+        }
+    }
+    m_view = new QChartView(m_chart);
+    m_view->setRenderHint(QPainter::Antialiasing);
+    m_view->setMinimumHeight(180);
+    layout->addWidget(m_view, 1);
+    m_others = new QLabel;
+    m_others->setVisible(false);
+    layout->addWidget(m_others);
+}
+
+QLineSeries* ChartPanelWidget::line(const std::string& name) {
+    auto it = m_lines.find(name);
+    if (it != m_lines.end()) {
+        return it->second;
+    }
+    auto* s = new QLineSeries;
+    s->setName(QString::fromStdString(name));
+    s->setPen(QPen(lineColor(m_lines.size()), 2));
+    m_chart->addSeries(s);
+    s->attachAxis(m_x);
+    s->attachAxis(m_y);
+    connect(s, &QLineSeries::hovered, this, [this, s](const QPointF& p, bool state) {
+        if (state) {
+            QToolTip::showText(QCursor::pos(),
+                               QString("%1: %2 at %3")
+                                   .arg(s->name(), formatValue(p.y(), m_unit),
+                                        QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(p.x()))
+                                            .toString("HH:mm:ss")));
+        }
+    });
+    m_lines.emplace(name, s);
+    return s;
+}
+
+void ChartPanelWidget::show(const ChartPanel& panel, std::int64_t nowMs, std::int64_t rangeMs) {
+    m_unit = QString::fromStdString(panel.unit);
+    // Lines of series that left (a listener disconnected) go away.
+    for (auto it = m_lines.begin(); it != m_lines.end();) {
+        const bool present = std::any_of(panel.series.begin(), panel.series.end(),
+                                         [&](const ChartSeries& s) { return s.name == it->first; });
+        if (!present) {
+            m_chart->removeSeries(it->second);
+            delete it->second;
+            it = m_lines.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    double yMax = 0;
+    for (const ChartSeries& s : panel.series) {
+        QList<QPointF> points;
+        points.reserve(static_cast<qsizetype>(s.points.size()));
+        for (const auto& [t, v] : s.points) {
+            points.append(QPointF(static_cast<double>(t), v));
+            if (std::isfinite(v)) {
+                yMax = std::max(yMax, v);
+            }
+        }
+        line(s.name)->replace(points); // one replace per series per frame
+    }
+    // Y range: the data, and the first threshold above it, so a band is always in view.
+    double top = yMax;
+    for (const Band& b : m_bands) {
+        if (b.to < 1e300) {
+            top = std::max(top, b.to);
+        }
+    }
+    top = top <= 0 ? 1 : top * 1.15;
+    m_y->setRange(0, top);
+    const double x0 = static_cast<double>(nowMs - rangeMs);
+    const double x1 = static_cast<double>(nowMs);
+    m_x->setRange(QDateTime::fromMSecsSinceEpoch(nowMs - rangeMs),
+                  QDateTime::fromMSecsSinceEpoch(nowMs));
+    m_x->setFormat(rangeMs <= 15 * 60'000 ? "HH:mm:ss" : "HH:mm");
+    for (std::size_t i = 0; i < m_bands.size(); ++i) {
+        const double from = m_bands[i].from;
+        const double to = std::min(m_bands[i].to, top);
+        m_bandLines[i].first->replace({QPointF(x0, to), QPointF(x1, to)});
+        m_bandLines[i].second->replace({QPointF(x0, from), QPointF(x1, from)});
+    }
+    if (panel.headline) {
+        const QColor c = panel.headlineLevel ? levelQColor(*panel.headlineLevel) : kText;
+        m_headlineColor = c;
+        m_headline->setText(QString("<span style='font-size:16pt; color:%1'><b>%2</b></span>")
+                                .arg(c.name(), formatValue(*panel.headline, m_unit)));
+    } else {
+        m_headlineColor = QColor();
+        m_headline->setText("no data");
+    }
+    m_others->setText(QString::fromStdString(panel.others));
+    m_others->setVisible(!panel.others.empty());
+}
+
+int ChartPanelWidget::pointCount() const {
+    int n = 0;
+    for (const auto& [name, s] : m_lines) {
+        n += static_cast<int>(s->count());
+    }
+    return n;
+}
+
+QString ChartPanelWidget::headlineText() const {
+    return m_headline->text();
+}
+
+QString ChartPanelWidget::othersText() const {
+    return m_others->text();
+}
+
+QStringList ChartPanelWidget::legend() const {
+    QStringList out;
+    for (const auto& [name, s] : m_lines) {
+        out << s->name();
+    }
+    return out;
+}
+
+// ---- StatPanelWidget ----------------------------------------------------------------------
+
+StatPanelWidget::StatPanelWidget(const QString& title, QWidget* parent) : QWidget(parent) {
+    setObjectName(title);
+    auto* layout = new QVBoxLayout(this);
+    auto* t = new QLabel("<b>" + title.toHtmlEscaped() + "</b>");
+    layout->addWidget(t);
+    m_value = new QLabel("–");
+    m_value->setAlignment(Qt::AlignCenter);
+    m_value->setMinimumHeight(90);
+    m_value->setAccessibleName(title);
+    layout->addWidget(m_value, 1);
+}
+
+void StatPanelWidget::show(std::optional<double> value, std::optional<Level> level) {
+    m_color = level ? levelQColor(*level) : QColor(70, 70, 70);
+    m_value->setText(value ? QString::number(*value, 'f', 0) : QString("no data"));
+    m_value->setStyleSheet(
+        QString("background:%1; color:#111; font-size:36pt; font-weight:bold; border-radius:4px")
+            .arg(m_color.name()));
+}
+
+QString StatPanelWidget::valueText() const {
+    return m_value->text();
+}
+
+// ---- AlertsPanelWidget --------------------------------------------------------------------
+
+AlertsPanelWidget::AlertsPanelWidget(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(new QLabel("<b>Alerts</b>"));
+    m_table = new QTableWidget(0, 6);
+    m_table->setHorizontalHeaderLabels(
+        {"State", "Alert", "Severity", "Labels", "Summary", "Description"});
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->verticalHeader()->setVisible(false);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setSelectionMode(QAbstractItemView::NoSelection);
+    m_table->setAccessibleName("Alerts");
+    layout->addWidget(m_table);
+}
+
+void AlertsPanelWidget::show(const std::vector<AlertStatus>& alerts) {
+    m_table->setRowCount(static_cast<int>(alerts.size()));
+    for (int row = 0; row < static_cast<int>(alerts.size()); ++row) {
+        const AlertStatus& a = alerts[static_cast<std::size_t>(row)];
+        QString state = alertStateName(a.state);
+        if (a.state == AlertState::Pending) {
+            state += QString(" (fires in %1 s)").arg((a.pendingLeftMs + 999) / 1000);
+        }
+        QString labels;
+        for (const auto& [k, v] : a.labels) {
+            labels += QString("%1=%2 ").arg(QString::fromStdString(k), QString::fromStdString(v));
+        }
+        const QStringList cells = {state,
+                                   QString::fromStdString(a.rule),
+                                   QString::fromStdString(a.severity),
+                                   labels.trimmed(),
+                                   a.state == AlertState::Inactive
+                                       ? QString::fromStdString(a.condition)
+                                       : QString::fromStdString(a.summary),
+                                   QString::fromStdString(a.description)};
+        const QColor bg = a.state == AlertState::Firing    ? levelQColor(Level::Red)
+                          : a.state == AlertState::Pending ? levelQColor(Level::Yellow)
+                                                           : QColor();
+        for (int c = 0; c < cells.size(); ++c) {
+            auto* item = new QTableWidgetItem(cells[c]);
+            if (bg.isValid()) {
+                item->setBackground(bg);
+                item->setForeground(QColor(17, 17, 17));
+            }
+            m_table->setItem(row, c, item);
+        }
+    }
+    m_table->resizeColumnsToContents();
+}
+
+// ---- ControlsWidget -----------------------------------------------------------------------
+
+ControlsWidget::ControlsWidget(QWidget* parent) : QWidget(parent) {
+    auto* layout = new QHBoxLayout(this);
+    auto* music = new QGroupBox("Node controls");
+    auto* form = new QFormLayout(music);
+    m_preset = new QComboBox;
+    m_preset->addItems({"(keep)", "focus", "meditation", "sleep", "bright"});
+    m_key = new QComboBox;
+    m_key->addItems({"(keep)", "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"});
+    m_mode = new QComboBox;
+    m_mode->addItems({"(keep)", "aeolian", "dorian", "ionian", "lydian", "mixolydian", "phrygian"});
+    m_bpm = new QDoubleSpinBox;
+    m_bpm->setRange(40, 120);
+    m_bpm->setValue(72);
+    m_bpm->setSpecialValueText("(keep)");
+    m_intensity = new QSlider(Qt::Horizontal);
+    m_intensity->setRange(0, 100);
+    m_intensity->setValue(55);
+    auto* apply = new QPushButton("Apply at next phrase");
+    m_result = new QLabel;
+    m_result->setWordWrap(true);
+    form->addRow("&Preset", m_preset);
+    form->addRow("&Key", m_key);
+    form->addRow("&Mode", m_mode);
+    form->addRow("&BPM", m_bpm);
+    form->addRow("&Intensity", m_intensity);
+    form->addRow(apply);
+    form->addRow(m_result);
+    connect(apply, &QPushButton::clicked, this, [this] {
+        QJsonObject c;
+        if (m_preset->currentIndex() > 0) {
+            c["preset"] = m_preset->currentText();
+        }
+        if (m_key->currentIndex() > 0) {
+            c["key"] = m_key->currentText();
+        }
+        if (m_mode->currentIndex() > 0) {
+            c["mode"] = m_mode->currentText();
+        }
+        c["bpm"] = m_bpm->value();
+        c["intensity"] = m_intensity->value() / 100.0;
+        emit controlRequested(c);
+    });
+    layout->addWidget(music);
+
+    auto* node = new QGroupBox("Node");
+    auto* nodeLayout = new QFormLayout(node);
+    m_device = new QLabel("–");
+    m_device->setWordWrap(true);
+    m_listeners = new QLabel("–");
+    m_nodeButton = new QPushButton("Stop local node");
+    m_nodeState = new QLabel;
+    m_nodeState->setWordWrap(true);
+    nodeLayout->addRow("Device", m_device);
+    nodeLayout->addRow("Listeners", m_listeners);
+    nodeLayout->addRow(m_nodeButton);
+    nodeLayout->addRow(m_nodeState);
+    connect(m_nodeButton, &QPushButton::clicked, this, [this] {
+        if (m_nodeRunning) {
+            emit stopLocalNode();
+        } else {
+            emit startLocalNode();
+        }
+    });
+    layout->addWidget(node);
+
+    auto* demo = new QGroupBox("Offline demo: simulated listeners");
+    auto* demoLayout = new QFormLayout(demo);
+    m_demoCount = new QSpinBox;
+    m_demoCount->setRange(1, 5000);
+    m_demoCount->setValue(12);
+    m_demoDelay = new QSpinBox;
+    m_demoDelay->setRange(0, 5000);
+    m_demoDelay->setSuffix(" ms");
+    m_demoJitter = new QSpinBox;
+    m_demoJitter->setRange(0, 5000);
+    m_demoJitter->setSuffix(" ms");
+    m_demoNoRead = new QDoubleSpinBox;
+    m_demoNoRead->setRange(0, 1);
+    m_demoNoRead->setSingleStep(0.05);
+    m_demoButton = new QPushButton("Start listeners");
+    m_demoState = new QLabel;
+    m_demoState->setWordWrap(true);
+    demoLayout->addRow("&Listeners", m_demoCount);
+    demoLayout->addRow("Added &delay", m_demoDelay);
+    demoLayout->addRow("Added &jitter", m_demoJitter);
+    demoLayout->addRow("&Never reading", m_demoNoRead);
+    demoLayout->addRow(m_demoButton);
+    demoLayout->addRow(m_demoState);
+    connect(m_demoButton, &QPushButton::clicked, this, [this] {
+        if (m_demoRunning) {
+            emit stopDemo();
+        } else {
+            emit startDemo(m_demoCount->value(), m_demoDelay->value(), m_demoJitter->value(),
+                           m_demoNoRead->value());
+        }
+    });
+    layout->addWidget(demo);
+}
+
+void ControlsWidget::showStatus(const QJsonObject& status) {
+    const QJsonObject device = status.value("device").toObject();
+    m_device->setText(
+        QString("%1 — %2").arg(device.value("kind").toString(), device.value("reason").toString()));
+    const QJsonObject listeners = status.value("listeners").toObject();
+    m_listeners->setText(QString("%1 of %2")
+                             .arg(listeners.value("count").toInt())
+                             .arg(listeners.value("max").toInt()));
+}
+
+void ControlsWidget::showControlResult(bool ok, const QString& message) {
+    m_result->setText((ok ? "✔ " : "✘ ") + message);
+}
+
+void ControlsWidget::setLocalNodeRunning(bool running, const QString& detail) {
+    m_nodeRunning = running;
+    m_nodeButton->setText(running ? "Stop local node" : "Start local node");
+    m_nodeState->setText(detail);
+}
+
+void ControlsWidget::setDemoRunning(bool running, const QString& detail) {
+    m_demoRunning = running;
+    m_demoButton->setText(running ? "Stop listeners" : "Start listeners");
+    m_demoState->setText(detail);
+}
+
+QString ControlsWidget::deviceText() const {
+    return m_device->text();
+}
+QString ControlsWidget::resultText() const {
+    return m_result->text();
+}
+
+} // namespace auralis::ui
