@@ -48,11 +48,16 @@ bench: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --label-regex bench --verbose
 
-# Until the desktop app exists this runs the headless node in the foreground (Ctrl-C stops it).
+# The desktop app when there is a display; the headless node otherwise (Ctrl-C stops either).
 run: build
-	@echo "Starting the Auralis node on port $${AURALIS_PORT:-8000}: listen with"
-	@echo "  $(BUILD_DIR)/app/auralis-client --url ws://127.0.0.1:$${AURALIS_PORT:-8000}/ws/stream -o out.wav"
-	$(BUILD_DIR)/app/auralis-node $(ARGS)
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "Starting the Auralis dashboard with its local node"; \
+	  exec $(BUILD_DIR)/app/auralis $(ARGS); \
+	else \
+	  echo "No display: starting the headless node on port $${AURALIS_PORT:-8000}. Listen with"; \
+	  echo "  $(BUILD_DIR)/app/auralis-client --url ws://127.0.0.1:$${AURALIS_PORT:-8000}/ws/stream -o out.wav"; \
+	  exec $(BUILD_DIR)/app/auralis-node $(ARGS); \
+	fi
 
 format:
 	@find app core synth ui tests -name '*.cpp' -o -name '*.h' -o -name '*.cu' | xargs clang-format -i
