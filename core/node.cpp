@@ -4,6 +4,7 @@
 #include "core/metrics.h"
 #include "core/protocol.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -82,22 +83,18 @@ void abortLater(QWebSocket* ws, int ms) {
     });
 }
 
-QByteArray indexPage() {
-    return R"(<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Auralis node</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;
-color:#111;background:#fff}code{background:#eee;padding:0 .2rem}</style></head>
-<body><h1>Auralis node</h1>
-<p>This node streams never-repeating ambient music as 100&nbsp;ms PCM chunks over WebSocket.</p>
-<ul>
-<li>Stream: <code>ws://HOST:PORT/ws/stream?format=json|binary&amp;tier=normal</code></li>
-<li>Listen from a terminal: <code>auralis-client --url ws://HOST:PORT/ws/stream -o out.wav</code></li>
-<li>Status: <a href="/api/status">/api/status</a>, presets: <a href="/api/presets">/api/presets</a>,
-health: <a href="/health">/health</a></li>
-</ul>
-<p>The browser listener is served here in a later release.</p>
-</body></html>
-)";
+// The browser listener, compiled in (resources/web via Qt's resource system): the single
+// binary serves it with no network and no files beside it.
+http::Response webAsset(const QString& name, const QByteArray& contentType) {
+    QFile f(":/web/" + name);
+    if (!f.open(QIODevice::ReadOnly)) {
+        return http::jsonError(500, "missing_asset",
+                               "the web client was not built into this binary");
+    }
+    http::Response r;
+    r.contentType = contentType;
+    r.body = f.readAll();
+    return r;
 }
 
 } // namespace
@@ -304,10 +301,15 @@ http::Response Node::route(const http::Request& request) {
         methods = it->second;
     } else if (path == "/") {
         methods["GET"] = [](const http::Request&) {
-            http::Response r;
-            r.contentType = "text/html; charset=utf-8";
-            r.body = indexPage();
-            return r;
+            return webAsset("index.html", "text/html; charset=utf-8");
+        };
+    } else if (path == "/app.js" || path == "/worklet.js") {
+        methods["GET"] = [path](const http::Request&) {
+            return webAsset(QString::fromUtf8(path.mid(1)), "text/javascript; charset=utf-8");
+        };
+    } else if (path == "/style.css") {
+        methods["GET"] = [](const http::Request&) {
+            return webAsset("style.css", "text/css; charset=utf-8");
         };
     } else if (path == "/metrics") {
         methods["GET"] = [this](const http::Request&) { return metricsResponse(); };

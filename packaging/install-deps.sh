@@ -14,13 +14,17 @@ RUN_PKGS=(
 )
 # Running the test suite and benchmarks.
 TEST_PKGS=(
-  libbenchmark-dev prometheus xvfb xauth clang libclang-rt-14-dev
+  libbenchmark-dev prometheus xvfb xauth clang libclang-rt-14-dev chromium
 )
 
 pkgs=("${RUN_PKGS[@]}")
 case "$what" in
   run) ;;
-  test) pkgs+=("${TEST_PKGS[@]}") ;;
+  test)
+    pkgs+=("${TEST_PKGS[@]}")
+    # Node.js for the browser tests: the machine's own when it has one, else Debian's.
+    command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
+    ;;
   *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
 esac
 
@@ -30,7 +34,19 @@ for p in "${pkgs[@]}"; do
   [ "$status" = "installed" ] || missing+=("$p")
 done
 
+npm_deps() {
+  # playwright-core for the browser tests (never a downloaded browser: Debian's chromium).
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
+  if [ "$what" = test ] && [ -f "$dir/package-lock.json" ] &&
+     { [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; }; then
+    echo "install-deps: npm ci in tests/e2e"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  npm_deps
   exit 0
 fi
 
@@ -45,3 +61,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+npm_deps

@@ -349,7 +349,15 @@ private slots:
         r = httpRequest(*node, "GET", "/");
         QCOMPARE(r.status, 200);
         QVERIFY(r.contentType.startsWith("text/html"));
+        QVERIFY(r.body.contains("Start listening"));
+        r = httpRequest(*node, "GET", "/app.js");
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.contentType.startsWith("text/javascript"));
         QVERIFY(r.body.contains("/ws/stream"));
+        r = httpRequest(*node, "GET", "/worklet.js");
+        QVERIFY(r.body.contains("registerProcessor('auralis-player'"));
+        QCOMPARE(httpRequest(*node, "GET", "/style.css").contentType,
+                 QByteArray("text/css; charset=utf-8"));
         r = httpRequest(*node, "GET", "/api/presets");
         QCOMPARE(r.status, 200);
         QCOMPARE(QJsonDocument::fromJson(r.body).object().value("presets").toArray().size(), 4);

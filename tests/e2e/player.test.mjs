@@ -1,0 +1,179 @@
+// The browser listener in a real headless Chromium (Debian's, driven by playwright-core)
+// against a node on 127.0.0.1: it loads without console errors, connects and plays (the
+// worklet's output is measured), 30+ chunks arrive in order, a control change is acked, the
+// page reconnects and plays within 5 s after the node restarts, and the node's /api/status
+// shows the page's reports. A screenshot of the playing page is written.
+//   AURALIS_NODE_BIN=build/app/auralis-node node --test tests/e2e/player.test.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const NODE_BIN = process.env.AURALIS_NODE_BIN || 'build/app/auralis-node';
+const CHROMIUM = process.env.AURALIS_CHROMIUM || '/usr/bin/chromium';
+const SHOTS = process.env.AURALIS_SCREENSHOT_DIR || '.';
+
+async function startNode(port = 0) {
+    const child = spawn(NODE_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--device', 'cpu',
+                                   '--log-level', 'warn', '--seed', '7'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    for await (const data of child.stdout) {
+        out += data;
+        const m = out.match(/127\.0\.0\.1:(\d+) /);
+        if (m) {
+            return { child, port: Number(m[1]) };
+        }
+    }
+    throw new Error(`auralis-node did not start: ${out}`);
+}
+
+async function stopNode(node) {
+    node.child.kill('SIGTERM');
+    const [code] = await once(node.child, 'exit');
+    assert.equal(code, 0, 'the node exits 0 on SIGTERM');
+}
+
+async function waitFor(page, predicate, timeoutMs, what, arg = null) {
+    const started = Date.now();
+    try {
+        await page.waitForFunction(predicate, arg, { timeout: timeoutMs, polling: 100 });
+    } catch (e) {
+        const stats = await page.evaluate(() => window.auralis.stats());
+        throw new Error(`${what} within ${timeoutMs} ms failed; page stats: ${JSON.stringify(stats)}`);
+    }
+    return Date.now() - started;
+}
+
+test('the web listener plays, controls, reconnects and reports', { timeout: 120_000 }, async () => {
+    let node = await startNode();
+    const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox', '--disable-gpu', '--disable-quic',
+               '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    const problems = [];
+    try {
+        const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
+        page.on('console', (msg) => {
+            if (msg.type() === 'error') {
+                problems.push(`console: ${msg.text()}`);
+            }
+        });
+        page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+        page.on('response', (r) => {
+            if (r.status() >= 400) {
+                problems.push(`HTTP ${r.status()} for ${r.url()}`);
+            }
+        });
+        const base = `http://127.0.0.1:${node.port}`;
+        await page.goto(`${base}/`);
+        assert.equal(await page.title(), 'Auralis — listen');
+        // Accessible: every control has a label.
+        for (const id of ['preset', 'key', 'mode', 'bpm', 'intensity', 'tierSelect']) {
+            assert.equal(await page.locator(`label[for="${id}"]`).count(), 1, `label for #${id}`);
+        }
+
+        await page.getByRole('button', { name: 'Start listening' }).click();
+        await waitFor(page, () => window.auralis.stats().connected, 10_000, 'connect');
+        await waitFor(page, () => window.auralis.stats().chunks >= 30, 15_000, '30 chunks');
+        await waitFor(page, () => { const s = window.auralis.stats(); return s.playing && s.rms > 1e-4; },
+                      10_000, 'audible playback');
+        let s = await page.evaluate(() => window.auralis.stats());
+        assert.ok(s.inOrder, 'chunks arrive in order');
+        assert.equal(s.gaps, 0, 'no gap in seq');
+        assert.ok(s.rms > 1e-4, `the worklet's output is not silent (rms ${s.rms})`);
+        assert.ok(s.sampleRate > 0);
+        await page.screenshot({ path: `${SHOTS}/web-listener.png`, fullPage: true });
+
+        // A control change, debounced, is acked by the node.
+        await page.selectOption('#preset', 'sleep');
+        await waitFor(page, () => window.auralis.stats().acks >= 1, 5_000, 'control_ack');
+        s = await page.evaluate(() => window.auralis.stats());
+        assert.equal(s.lastAck.params.preset, 'sleep');
+        assert.match(await page.locator('#control-result').innerText(), /Applied at the next phrase/);
+        const remembered = await page.evaluate(() => JSON.parse(localStorage.getItem('auralis.settings')));
+        assert.equal(remembered.preset, 'sleep', 'settings are remembered in the browser');
+
+        // The node sees what the page hears: its reports are in /api/status.
+        const clientId = s.clientId;
+        let report = null;
+        for (let i = 0; i < 30 && !report; i++) {
+            const status = await (await fetch(`${base}/api/status`)).json();
+            report = status.clients.find((c) => c.client_id === clientId)?.report ?? null;
+            if (!report) {
+                await new Promise((r) => setTimeout(r, 200));
+            }
+        }
+        assert.ok(report, 'the page reports to the node');
+        assert.ok(report.buffer_ms >= 0);
+
+        // The node goes away and comes back on the same port: the page reconnects and plays.
+        const port = node.port;
+        await stopNode(node);
+        await waitFor(page, () => !window.auralis.stats().connected, 5_000, 'notice the node left');
+        assert.match(await page.locator('#state').innerText(), /unreachable|stopping/);
+        node = await startNode(port);
+        const chunksBefore = (await page.evaluate(() => window.auralis.stats())).chunks;
+        const took = await waitFor(page, (before) => {
+            const st = window.auralis.stats();
+            return st.connected && st.chunks > before + 5 && st.playing && st.rms > 1e-4;
+        }, 5_000, 'reconnect and play', chunksBefore);
+        assert.ok(took <= 5_000, `reconnected and playing ${took} ms after the node came back`);
+
+        assert.deepEqual(problems, [], 'no console errors');
+    } finally {
+        await browser.close();
+        node.child.kill('SIGTERM');
+    }
+});
+
+mkdirSync(SHOTS, { recursive: true });
+
+test('the worklet keeps pitch and speed at a 48 kHz device rate', { timeout: 60_000 }, async () => {
+    const node = await startNode();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+                                            args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    try {
+        const page = await browser.newPage();
+        await page.goto(`http://127.0.0.1:${node.port}/`);
+        // A 1 kHz sine at 44.1 kHz, rendered by the player in a 48 kHz OfflineAudioContext.
+        const result = await page.evaluate(async () => {
+            const ctx = new OfflineAudioContext(2, 48000 * 3, 48000);
+            await ctx.audioWorklet.addModule('/worklet.js');
+            const player = new AudioWorkletNode(ctx, 'auralis-player', {
+                numberOfInputs: 0, outputChannelCount: [2], processorOptions: { inputRate: 44100, targetMs: 100 },
+            });
+            player.connect(ctx.destination);
+            for (let chunk = 0; chunk < 40; chunk++) {
+                const pcm = new Int16Array(4410 * 2);
+                for (let i = 0; i < 4410; i++) {
+                    const v = Math.round(16000 * Math.sin((2 * Math.PI * 1000 * (chunk * 4410 + i)) / 44100));
+                    pcm[2 * i] = v;
+                    pcm[2 * i + 1] = v;
+                }
+                player.port.postMessage({ type: 'chunk', pcm }, [pcm.buffer]);
+            }
+            const out = (await ctx.startRendering()).getChannelData(0);
+            // The audible part: from the first non-silent sample, one second of it.
+            let start = 0;
+            while (start < out.length && Math.abs(out[start]) < 1e-3) start++;
+            start += 4800; // skip the 10 ms fade-in and some margin
+            let crossings = 0;
+            for (let i = start + 1; i < start + 48000; i++) {
+                if ((out[i - 1] < 0) !== (out[i] < 0)) crossings++;
+            }
+            let peak = 0;
+            for (let i = start; i < start + 48000; i++) peak = Math.max(peak, Math.abs(out[i]));
+            return { frequency: crossings / 2, peak, start };
+        });
+        // Without resampling it would be 1000 * 48000 / 44100 = 1088 Hz.
+        assert.ok(Math.abs(result.frequency - 1000) <= 2, `pitch: ${result.frequency} Hz`);
+        assert.ok(Math.abs(result.peak - 16000 / 32768) < 0.01, `level: ${result.peak}`);
+    } finally {
+        await browser.close();
+        node.child.kill('SIGTERM');
+    }
+});
