@@ -29,29 +29,24 @@ bool Request::isWebSocketUpgrade() const {
 
 ParseResult parse(const QByteArray& buffer, Request& out) {
     ParseResult r;
+    const auto fail = [&r](int status, const char* text) {
+        r.state = Parse::Error;
+        r.errorStatus = status;
+        r.errorText = text;
+        return r;
+    };
     const qsizetype end = buffer.indexOf("\r\n\r\n");
     if (end < 0) {
-        if (buffer.size() > kMaxHeaderBytes) {
-            r.state = Parse::Error;
-            r.errorStatus = 431;
-            r.errorText = "request headers too large";
-        }
-        return r;
+        return buffer.size() > kMaxHeaderBytes ? fail(431, "request headers too large") : r;
     }
     if (end > kMaxHeaderBytes) {
-        r.state = Parse::Error;
-        r.errorStatus = 431;
-        r.errorText = "request headers too large";
-        return r;
+        return fail(431, "request headers too large");
     }
     const QList<QByteArray> lines = buffer.left(end).split('\n');
     const QList<QByteArray> requestLine = lines.front().trimmed().split(' ');
     if (requestLine.size() != 3 || !requestLine[2].startsWith("HTTP/1.") ||
         requestLine[1].isEmpty() || requestLine[1][0] != '/') {
-        r.state = Parse::Error;
-        r.errorStatus = 400;
-        r.errorText = "malformed request line";
-        return r;
+        return fail(400, "malformed request line");
     }
     out = Request{};
     out.method = requestLine[0];
@@ -67,19 +62,13 @@ ParseResult parse(const QByteArray& buffer, Request& out) {
         }
         const qsizetype colon = line.indexOf(':');
         if (colon <= 0) {
-            r.state = Parse::Error;
-            r.errorStatus = 400;
-            r.errorText = "malformed header line";
-            return r;
+            return fail(400, "malformed header line");
         }
         out.headers.append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
     }
     const qsizetype headerBytes = end + 4;
     if (!out.header("transfer-encoding").isEmpty()) {
-        r.state = Parse::Error;
-        r.errorStatus = 501;
-        r.errorText = "chunked request bodies are not supported";
-        return r;
+        return fail(501, "chunked request bodies are not supported");
     }
     qint64 length = 0;
     const QByteArray cl = out.header("content-length");
@@ -87,17 +76,11 @@ ParseResult parse(const QByteArray& buffer, Request& out) {
         bool ok = false;
         length = cl.toLongLong(&ok);
         if (!ok || length < 0) {
-            r.state = Parse::Error;
-            r.errorStatus = 400;
-            r.errorText = "invalid Content-Length";
-            return r;
+            return fail(400, "invalid Content-Length");
         }
     }
     if (length > kMaxBodyBytes) {
-        r.state = Parse::Error;
-        r.errorStatus = 413;
-        r.errorText = "request body larger than 64 KiB";
-        return r;
+        return fail(413, "request body larger than 64 KiB");
     }
     if (buffer.size() < headerBytes + length) {
         return r; // body still arriving

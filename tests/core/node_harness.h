@@ -2,6 +2,7 @@
 // everything, and a renderer whose phrases can be held back. Header-only; test thread only.
 #pragma once
 
+#include "../common/sync_http.h"
 #include "core/listener.h"
 #include "core/node.h"
 #include "core/ws_client.h"
@@ -133,30 +134,13 @@ private:
 };
 
 /// GET/POST on the node's HTTP port; returns status and body.
-struct HttpResult {
-    int status = 0;
-    QByteArray body;
-    QByteArray allow;
-    QByteArray contentType;
-};
+using HttpResult = SyncReply;
 
 inline HttpResult httpRequest(const core::Node& node, const QByteArray& method, const QString& path,
                               const QByteArray& body = {}) {
     static QNetworkAccessManager nam;
-    QNetworkRequest request(QUrl(QString("http://127.0.0.1:%1%2").arg(node.port()).arg(path)));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-    QNetworkReply* reply = nam.sendCustomRequest(request, method, body);
-    QSignalSpy done(reply, &QNetworkReply::finished);
-    if (!reply->isFinished()) {
-        done.wait(10000);
-    }
-    HttpResult r;
-    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    r.body = reply->readAll();
-    r.allow = reply->rawHeader("Allow");
-    r.contentType = reply->rawHeader("Content-Type");
-    reply->deleteLater();
-    return r;
+    return syncRequest(nam, QUrl(QString("http://127.0.0.1:%1%2").arg(node.port()).arg(path)),
+                       method, body);
 }
 
 } // namespace auralis::test

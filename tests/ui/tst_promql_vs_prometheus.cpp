@@ -3,6 +3,7 @@
 // walk, histogram buckets with a reset) is backfilled with `promtool tsdb create-blocks-from
 // openmetrics`, served by a Prometheus, and every query is compared at many evaluation
 // times: rate, increase, delta, deriv, max_over_time, histogram_quantile, sum by.
+#include "../common/sync_http.h"
 #include "ui/promql.h"
 
 #include <QJsonArray>
@@ -130,13 +131,8 @@ private:
         q.addQueryItem("query", promql);
         q.addQueryItem("time", QString::number(static_cast<double>(t) / 1000.0, 'f', 3));
         url.setQuery(q);
-        QNetworkReply* reply = m_nam.get(QNetworkRequest(url));
-        QSignalSpy done(reply, &QNetworkReply::finished);
-        if (!reply->isFinished()) {
-            done.wait(10000);
-        }
-        const QJsonObject o = QJsonDocument::fromJson(reply->readAll()).object();
-        reply->deleteLater();
+        const QJsonObject o =
+            QJsonDocument::fromJson(auralis::test::syncRequest(m_nam, url).body).object();
         Vector out;
         for (const QJsonValue r : o.value("data").toObject().value("result").toArray()) {
             Sample s;
