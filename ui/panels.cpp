@@ -83,8 +83,9 @@ ChartPanelWidget::ChartPanelWidget(const QString& title, std::vector<Band> bands
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_y, Qt::AlignLeft);
     for (const Band& b : m_bands) {
-        auto* upper = new QLineSeries;
-        auto* lower = new QLineSeries;
+        // A QAreaSeries does not own its boundary lines: the panel does.
+        auto* upper = new QLineSeries(this);
+        auto* lower = new QLineSeries(this);
         auto* area = new QAreaSeries(upper, lower);
         QColor c = levelQColor(b.level);
         c.setAlpha(40);
