@@ -102,6 +102,10 @@ void NodeWatcher::publish(qint64 nowMs) {
 }
 
 void NodeWatcher::postControl(const QJsonObject& control) {
+    if (!m_net) {
+        emit controlResult(false, "not watching this node yet");
+        return;
+    }
     QUrl url = m_base;
     url.setPath("/api/control");
     QNetworkRequest request(url);
