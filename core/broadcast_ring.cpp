@@ -8,7 +8,7 @@
 namespace auralis::core {
 
 namespace {
-constexpr int kBase64Bytes = (protocol::kChunkBytes + 2) / 3 * 4;
+constexpr int kBase64Bytes = protocol::kChunkBase64Bytes;
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 } // namespace
 

@@ -110,36 +110,24 @@ void ListenerClient::onOpened() {
 }
 
 void ListenerClient::onText(const QByteArray& utf8) {
+    arrive(utf8, false);
+}
+void ListenerClient::onBinary(const QByteArray& data) {
+    arrive(data, true);
+}
+
+void ListenerClient::arrive(const QByteArray& data, bool binary) {
     const Impairment& im = m_options.impairment;
     if (im.delayMs == 0 && im.jitterMs == 0) {
-        handle(utf8, false);
+        handle(data, binary);
         return;
     }
-    const qint64 now = m_clock.nowUs();
-    qint64 due = now + qint64{im.delayMs} * 1000 +
+    qint64 due = m_clock.nowUs() + qint64{im.delayMs} * 1000 +
                  (im.jitterMs > 0 ? QRandomGenerator::global()->bounded(im.jitterMs * 1000) : 0);
     if (!m_pending.empty()) {
         due = std::max(due, m_pending.back().dueUs); // TCP keeps the order
     }
-    m_pending.push_back({due, utf8, false});
-    if (!m_deliverTimer.isActive()) {
-        deliver();
-    }
-}
-
-void ListenerClient::onBinary(const QByteArray& data) {
-    const Impairment& im = m_options.impairment;
-    if (im.delayMs == 0 && im.jitterMs == 0) {
-        handle(data, true);
-        return;
-    }
-    const qint64 now = m_clock.nowUs();
-    qint64 due = now + qint64{im.delayMs} * 1000 +
-                 (im.jitterMs > 0 ? QRandomGenerator::global()->bounded(im.jitterMs * 1000) : 0);
-    if (!m_pending.empty()) {
-        due = std::max(due, m_pending.back().dueUs);
-    }
-    m_pending.push_back({due, data, true});
+    m_pending.push_back({due, data, binary});
     if (!m_deliverTimer.isActive()) {
         deliver();
     }

@@ -90,6 +90,8 @@ private:
     void onOpened();
     void onText(const QByteArray& utf8);
     void onBinary(const QByteArray& data);
+    /// A message arrives: handled now, or queued for its impaired arrival time.
+    void arrive(const QByteArray& data, bool binary);
     void deliver();
     void handle(const QByteArray& data, bool binary);
     void onAudio(qint64 seq, const QByteArray& pcm, bool underrun);

@@ -110,6 +110,7 @@ Node::Node(NodeConfig config, QObject* parent)
     m_paceTimer.setSingleShot(true);
     m_paceTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_paceTimer, &QTimer::timeout, this, &Node::onPaceTimer);
+    addBuiltinRoutes();
 }
 
 Node::~Node() {
@@ -294,63 +295,59 @@ void Node::onHttpReadyRead(QTcpSocket* socket) {
     }
 }
 
+void Node::addBuiltinRoutes() {
+    addRoute("/", "GET", [](const http::Request&) {
+        return webAsset("index.html", "text/html; charset=utf-8");
+    });
+    for (const char* script : {"app.js", "worklet.js"}) {
+        addRoute(QByteArray("/") + script, "GET", [script](const http::Request&) {
+            return webAsset(QString::fromUtf8(script), "text/javascript; charset=utf-8");
+        });
+    }
+    addRoute("/style.css", "GET",
+             [](const http::Request&) { return webAsset("style.css", "text/css; charset=utf-8"); });
+    addRoute("/metrics", "GET", [this](const http::Request&) { return metricsResponse(); });
+    addRoute("/health", "GET", [this](const http::Request&) {
+        return jsonResponse(
+            QJsonObject{{"status", "ok"},
+                        {"uptime_s", static_cast<double>(m_clock->nowUs() - m_startedUs) / 1e6}});
+    });
+    addRoute("/api/status", "GET",
+             [this](const http::Request&) { return jsonResponse(statusJson()); });
+    addRoute("/api/presets", "GET", [](const http::Request&) {
+        QJsonArray presets;
+        for (const synth::Preset p : synth::kAllPresets) {
+            QJsonObject o = paramsJson(synth::presetParams(p));
+            o.remove("key");
+            o["name"] = text(synth::presetName(p));
+            o.remove("preset");
+            presets.append(o);
+        }
+        QJsonArray modes;
+        for (const synth::Mode m : synth::kAllModes) {
+            modes.append(text(synth::modeName(m)));
+        }
+        QJsonArray keys;
+        for (int k = 0; k < 12; ++k) {
+            keys.append(text(synth::keyName(k)));
+        }
+        return jsonResponse(
+            QJsonObject{{"presets", presets},
+                        {"modes", modes},
+                        {"keys", keys},
+                        {"bpm", QJsonObject{{"min", synth::kMinBpm}, {"max", synth::kMaxBpm}}},
+                        {"intensity", QJsonObject{{"min", 0}, {"max", 1}}}});
+    });
+    addRoute("/api/control", "POST", [this](const http::Request& r) { return controlRoute(r); });
+}
+
 http::Response Node::route(const http::Request& request) {
     const QByteArray& path = request.path;
-    std::map<QByteArray, Route> methods;
-    if (auto it = m_routes.find(path); it != m_routes.end()) {
-        methods = it->second;
-    } else if (path == "/") {
-        methods["GET"] = [](const http::Request&) {
-            return webAsset("index.html", "text/html; charset=utf-8");
-        };
-    } else if (path == "/app.js" || path == "/worklet.js") {
-        methods["GET"] = [path](const http::Request&) {
-            return webAsset(QString::fromUtf8(path.mid(1)), "text/javascript; charset=utf-8");
-        };
-    } else if (path == "/style.css") {
-        methods["GET"] = [](const http::Request&) {
-            return webAsset("style.css", "text/css; charset=utf-8");
-        };
-    } else if (path == "/metrics") {
-        methods["GET"] = [this](const http::Request&) { return metricsResponse(); };
-    } else if (path == "/health") {
-        methods["GET"] = [this](const http::Request&) {
-            return jsonResponse(QJsonObject{
-                {"status", "ok"},
-                {"uptime_s", static_cast<double>(m_clock->nowUs() - m_startedUs) / 1e6}});
-        };
-    } else if (path == "/api/status") {
-        methods["GET"] = [this](const http::Request&) { return jsonResponse(statusJson()); };
-    } else if (path == "/api/presets") {
-        methods["GET"] = [](const http::Request&) {
-            QJsonArray presets;
-            for (const synth::Preset p : synth::kAllPresets) {
-                QJsonObject o = paramsJson(synth::presetParams(p));
-                o.remove("key");
-                o["name"] = text(synth::presetName(p));
-                o.remove("preset");
-                presets.append(o);
-            }
-            QJsonArray modes;
-            for (const synth::Mode m : synth::kAllModes) {
-                modes.append(text(synth::modeName(m)));
-            }
-            QJsonArray keys;
-            for (int k = 0; k < 12; ++k) {
-                keys.append(text(synth::keyName(k)));
-            }
-            return jsonResponse(
-                QJsonObject{{"presets", presets},
-                            {"modes", modes},
-                            {"keys", keys},
-                            {"bpm", QJsonObject{{"min", synth::kMinBpm}, {"max", synth::kMaxBpm}}},
-                            {"intensity", QJsonObject{{"min", 0}, {"max", 1}}}});
-        };
-    } else if (path == "/api/control") {
-        methods["POST"] = [this](const http::Request& r) { return controlRoute(r); };
-    } else {
+    const auto it = m_routes.find(path);
+    if (it == m_routes.end()) {
         return http::jsonError(404, "not_found", "no such path: " + QString::fromUtf8(path));
     }
+    const std::map<QByteArray, Route>& methods = it->second;
     auto handler = methods.find(request.method);
     if (handler == methods.end() && request.method == "HEAD") {
         handler = methods.find("GET");
@@ -650,8 +647,9 @@ void Node::serve(Session& s, qint64 nowUs) {
     }
     const int n =
         chunksToSend(s.cursor, live, protocol::tierLeadChunks(s.tier.current()), tick.deadlines);
-    const qint64 messageBytes =
-        s.format == Format::Json ? 23650 : protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
+    const qint64 messageBytes = s.format == Format::Json
+                                    ? protocol::kJsonAudioMaxBytes
+                                    : protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
     for (int i = 0; i < n; ++i) {
         if (s.ws->bytesToWrite() > m_config.queueLimitChunks * messageBytes) {
             // Not reading: drop the oldest unsent audio (skip it) instead of queueing more.

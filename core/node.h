@@ -98,7 +98,8 @@ public:
     /// Tells every listener, keeps streaming for `drainMs`, closes them with 1001, stops.
     void shutdown(int drainMs, const QString& reason = "node stopping");
 
-    /// Extra HTTP routes (e.g. /metrics). `methods` lists the allowed methods for 405.
+    /// An HTTP route; the methods registered on a path are its `Allow` list for 405.
+    /// The node registers its own routes (/, /metrics, /api/...) the same way.
     using Route = std::function<http::Response(const http::Request&)>;
     void addRoute(const QByteArray& path, const QByteArray& method, Route handler);
 
@@ -122,6 +123,7 @@ private:
     void onNewTcpConnection();
     void onHttpReadyRead(QTcpSocket* socket);
     void closeHttp(QTcpSocket* socket);
+    void addBuiltinRoutes();
     http::Response route(const http::Request& request);
     http::Response controlRoute(const http::Request& request);
     http::Response metricsResponse();

@@ -17,8 +17,11 @@ inline constexpr int kSampleRate = 44100;
 inline constexpr int kChannels = 2;
 inline constexpr int kChunkMs = 100;
 inline constexpr qint64 kChunkUs = 100'000;
-inline constexpr int kChunkFrames = kSampleRate * kChunkMs / 1000; // 4410
-inline constexpr int kChunkBytes = kChunkFrames * kChannels * 2;   // 17640 (s16le)
+inline constexpr int kChunkFrames = kSampleRate * kChunkMs / 1000;  // 4410
+inline constexpr int kChunkBytes = kChunkFrames * kChannels * 2;    // 17640 (s16le)
+inline constexpr int kChunkBase64Bytes = (kChunkBytes + 2) / 3 * 4; // 23520
+/// Upper bound of one JSON audio message: the base64 plus the envelope (three 20-digit numbers).
+inline constexpr int kJsonAudioMaxBytes = kChunkBase64Bytes + 160;
 
 // ---- limits -------------------------------------------------------------------------------
 inline constexpr qint64 kMaxClientMessageBytes = 64 * 1024; // larger: close 1009

@@ -162,10 +162,7 @@ DashboardSnapshot computeDashboard(const SeriesStore& store, const AlertEvaluato
         }
         ChartSeries s;
         s.name = labelOf(rates[i].labels, "client_id");
-        for (const Series* series : store.select("buffer_underruns_total")) {
-            if (series->label("client_id") != s.name) {
-                continue;
-            }
+        if (const Series* series = findSeries(store, "buffer_underruns_total", rates[i].labels)) {
             for (const std::int64_t t : times) {
                 const std::vector<Point> p = rangeSamples(*series, t, kRate);
                 if (p.size() >= 2) {
