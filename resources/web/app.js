@@ -112,8 +112,9 @@
             if (!wanted) {
                 return;
             }
-            // The node went away: keep playing what is buffered, then retry with backoff.
-            const delay = Math.min(10000, 500 * 2 ** Math.min(attempt, 10)) * (0.8 + 0.4 * Math.random());
+            // The node went away: keep playing what is buffered, then retry with backoff capped
+            // at 2 s, so a node that comes back is heard again within about 3 s.
+            const delay = Math.min(2000, 500 * 2 ** Math.min(attempt, 10)) * (0.8 + 0.4 * Math.random());
             attempt++;
             stats.reconnects++;
             setState(`The node is unreachable (${e.code || 'no answer'}); retrying in ${(delay / 1000).toFixed(1)} s…`, 'bad');
