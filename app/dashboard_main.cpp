@@ -216,6 +216,9 @@ int main(int argc, char** argv) {
             window.controls()->setDemoRunning(false, "start the local node first");
             return;
         }
+        if (demo.state() != QProcess::NotRunning) {
+            return; // still stopping the previous run
+        }
         QStringList a = {"--url",       QString("ws://127.0.0.1:%1/ws/stream").arg(local.port()),
                          "--clients",   QString::number(n),
                          "--duration",  "86400",
@@ -232,10 +235,10 @@ int main(int argc, char** argv) {
     };
     QObject::connect(window.controls(), &ui::ControlsWidget::startDemo, &app, startDemo);
     QObject::connect(window.controls(), &ui::ControlsWidget::stopDemo, &app, [&] {
-        demo.terminate();
-        demo.waitForFinished(3000);
-        window.controls()->setDemoRunning(false, "stopped");
+        demo.terminate(); // the GUI thread does not wait: `finished` reports it
     });
+    QObject::connect(&demo, &QProcess::finished, &app,
+                     [&] { window.controls()->setDemoRunning(false, "stopped"); });
     QObject::connect(&demo, &QProcess::errorOccurred, &app, [&](QProcess::ProcessError) {
         window.controls()->setDemoRunning(false,
                                           "cannot run auralis-client: " + demo.errorString());

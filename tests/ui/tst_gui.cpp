@@ -100,7 +100,8 @@ private slots:
         QVERIFY(colourOf("latency", ui::latencyLevel, 0.001, 0.05));
         QVERIFY(r.value("memory").toObject().value("points").toInt() > 0);
         QVERIFY(r.value("alerts").toArray().size() >= 7);
-        QTRY_VERIFY(r.value("device").toString().startsWith("cpu"));
+        QTRY_VERIFY(
+            window.report().value("device").toString().startsWith("cpu")); // from /api/status
         QVERIFY(window.grab().save(QString(AURALIS_TEST_OUTPUT_DIR) + "/dashboard-test.png"));
 
         // Controls go to the node through POST /api/control.
