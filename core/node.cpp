@@ -3,6 +3,8 @@
 #include "core/control.h"
 #include "core/metrics.h"
 #include "core/protocol.h"
+#include "core/tcp_close.h"
+#include "core/ws_connection.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -13,8 +15,6 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QUrlQuery>
-#include <QWebSocket>
-#include <QWebSocketServer>
 
 #include <algorithm>
 #include <cmath>
@@ -33,7 +33,7 @@ struct Node::HttpConnection {
 
 struct Node::Session {
     quint64 serial = 0;
-    QWebSocket* ws = nullptr;
+    WsConnection* ws = nullptr;
     QString id;
     Format format = Format::Json;
     QString remote;
@@ -72,15 +72,6 @@ http::Response jsonResponse(const QJsonObject& body, int status = 200) {
     r.status = status;
     r.body = QJsonDocument(body).toJson(QJsonDocument::Compact);
     return r;
-}
-
-// A peer that does not answer our close frame is cut off after `ms`.
-void abortLater(QWebSocket* ws, int ms) {
-    QTimer::singleShot(ms, ws, [alive = QPointer<QWebSocket>(ws)] {
-        if (alive) {
-            alive->abort();
-        }
-    });
 }
 
 // The browser listener, compiled in (resources/web via Qt's resource system): the single
@@ -166,9 +157,6 @@ bool Node::start(QString* error) {
     m_rssAfterTrim = readProcessStats().residentBytes;
     m_maintenance.start();
 
-    m_ws = new QWebSocketServer("auralis", QWebSocketServer::NonSecureMode, this);
-    m_ws->setMaxPendingConnections(std::max(64, m_config.maxClients));
-    connect(m_ws, &QWebSocketServer::newConnection, this, &Node::onNewWebSocket);
     m_tcp = new QTcpServer(this);
     connect(m_tcp, &QTcpServer::newConnection, this, &Node::onNewTcpConnection);
     if (!m_tcp->listen(m_config.bind, m_config.port)) {
@@ -204,9 +192,9 @@ void Node::onNewTcpConnection() {
             http::Response r = http::jsonError(503, "unavailable",
                                                m_shuttingDown ? "the node is shutting down"
                                                               : "too many connections");
+            socket->setParent(this);
             socket->write(http::serialize(r, false));
-            socket->disconnectFromHost();
-            connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+            closeGracefully(socket, m_config.closeTimeoutMs);
             continue;
         }
         auto conn = std::make_unique<HttpConnection>();
@@ -230,11 +218,9 @@ void Node::onNewTcpConnection() {
 void Node::closeHttp(QTcpSocket* socket) {
     if (m_http.erase(socket) > 0) {
         socket->disconnect(this);
-        socket->disconnectFromHost();
-        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-        if (socket->state() == QAbstractSocket::UnconnectedState) {
-            socket->deleteLater();
-        }
+        // The client may still be sending (a body over the limit, pipelined requests):
+        // closing with unread data would reset the connection and lose the response.
+        closeGracefully(socket, m_config.closeTimeoutMs);
     }
 }
 
@@ -246,8 +232,7 @@ void Node::onHttpReadyRead(QTcpSocket* socket) {
     HttpConnection& conn = *it->second;
     conn.idle.start();
     while (true) {
-        // Peek, do not read: a WebSocket upgrade must reach QWebSocketServer with the
-        // handshake still in the socket; plain requests are consumed once complete.
+        // Peek, then consume what a complete request used; the rest stays in the socket.
         const QByteArray data = socket->peek(socket->bytesAvailable());
         http::Request request;
         const http::ParseResult parsed = http::parse(data, request);
@@ -277,12 +262,8 @@ void Node::onHttpReadyRead(QTcpSocket* socket) {
                 closeHttp(socket);
                 return;
             }
-            m_http.erase(it);
-            socket->disconnect(this);
-            socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption,
-                                    m_config.socketSendBufferBytes);
-            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-            m_ws->handleConnection(socket);
+            socket->read(parsed.consumed);
+            upgradeToWebSocket(socket, request);
             return;
         }
         socket->read(parsed.consumed);
@@ -415,96 +396,123 @@ http::Response Node::controlRoute(const http::Request& request) {
 
 // ---- WebSocket sessions ------------------------------------------------------------------------
 
-void Node::onNewWebSocket() {
-    while (QWebSocket* ws = m_ws->nextPendingConnection()) {
-        ws->setParent(this);
-        ws->setMaxAllowedIncomingMessageSize(
-            static_cast<quint64>(protocol::kMaxClientMessageBytes));
-        ws->setMaxAllowedIncomingFrameSize(static_cast<quint64>(protocol::kMaxClientMessageBytes));
-        const QUrlQuery query(ws->requestUrl());
-        if (m_shuttingDown || listenerCount() >= m_config.maxClients) {
-            const QString why = m_shuttingDown
-                                    ? QString("the node is shutting down")
-                                    : QString("server full: %1 listeners").arg(m_config.maxClients);
-            ws->sendTextMessage(protocol::toText(protocol::errorMessage("server_full", why)));
-            ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kCloseTryAgainLater),
-                      why);
-            connect(ws, &QWebSocket::disconnected, ws, &QObject::deleteLater);
-            abortLater(ws, 2000);
-            qCInfo(lcNode) << "refused a listener:" << why;
-            continue;
-        }
-        const qint64 now = m_clock->nowUs();
-        auto s = std::make_unique<Session>();
-        s->serial = m_nextSerial++;
-        s->ws = ws;
-        s->remote = ws->peerAddress().toString() + ":" + QString::number(ws->peerPort());
-        s->rate = RateLimiter(m_config.messageRate, m_config.messageBurst);
-        s->connectedUs = now;
-        s->lastStatusUs = now;
-
-        QStringList warnings;
-        QString id = query.queryItemValue("client_id");
-        if (!id.isEmpty() && !protocol::isValidClientId(id)) {
-            warnings
-                << "client_id must be 1-64 characters of A-Z a-z 0-9 _ -; a new one was generated";
-            id.clear();
-        }
-        const auto inUse = [this](const QString& candidate) {
-            return std::any_of(m_sessions.begin(), m_sessions.end(),
-                               [&](const auto& e) { return e.second->id == candidate; });
-        };
-        if (!id.isEmpty() && inUse(id)) {
-            warnings << "client_id '" + id + "' is in use; a new one was generated";
-            id.clear();
-        }
-        s->id = id.isEmpty() ? newClientId() : id;
-        const QString format = query.queryItemValue("format");
-        if (!format.isEmpty() && !protocol::parseFormat(format)) {
-            warnings << "unknown format '" + format + "'; using json";
-        }
-        s->format = protocol::parseFormat(format).value_or(Format::Json);
-        const QString tier = query.queryItemValue("tier");
-        if (!tier.isEmpty() && !protocol::parseTier(tier)) {
-            warnings << "unknown tier '" + tier + "'; using normal";
-        }
-        s->tier = TierPolicy(protocol::parseTier(tier).value_or(Tier::Normal), now);
-
-        Session& session = *s;
-        m_bySerial[s->serial] = ws;
-        s->metrics = m_metrics->addListener(s->id.toStdString());
-        m_sessions.emplace(ws, std::move(s));
-        connect(ws, &QWebSocket::textMessageReceived, this, [this, ws](const QString& message) {
-            if (auto it = m_sessions.find(ws); it != m_sessions.end()) {
-                onTextMessage(*it->second, message);
-            }
-        });
-        connect(ws, &QWebSocket::binaryMessageReceived, this, [this, ws](const QByteArray&) {
-            if (auto it = m_sessions.find(ws); it != m_sessions.end()) {
-                onBinaryMessage(*it->second);
-            }
-        });
-        connect(ws, &QWebSocket::disconnected, this, [this, ws] { removeSession(ws); });
-
-        sendJson(session, welcome(session));
-        for (const QString& w : warnings) {
-            sendJson(session, protocol::warningMessage("invalid_query", w));
-        }
-        // The initial burst fills the listener's jitter buffer to its tier target.
-        session.cursor = m_scheduler->liveSeq();
-        session.pacer.start(now);
-        const int burst = protocol::tierLeadChunks(session.tier.current());
-        for (int i = 0; i < burst; ++i) {
-            sendChunk(session, now);
-        }
-        schedule(session);
-        qCInfo(lcNode).noquote() << QString("listener %1 joined from %2 (%3, %4); %5 listening")
-                                        .arg(session.id, session.remote,
-                                             protocol::formatName(session.format),
-                                             protocol::tierName(session.tier.current()))
-                                        .arg(listenerCount());
-        emit listenerJoined(session.id);
+void Node::upgradeToWebSocket(QTcpSocket* socket, const http::Request& request) {
+    // RFC 6455 section 4.2: version 13 and a 16-byte key, or no upgrade.
+    const QByteArray key = request.header("sec-websocket-key");
+    QString problem;
+    http::Response refusal;
+    if (request.method != "GET" || request.version != "HTTP/1.1") {
+        refusal = http::jsonError(400, "bad_request", "a WebSocket upgrade is GET over HTTP/1.1");
+    } else if (request.header("sec-websocket-version") != "13") {
+        refusal = http::jsonError(426, "upgrade_required", "only WebSocket version 13 is spoken");
+        refusal.headers.append({QByteArray("Sec-WebSocket-Version"), QByteArray("13")});
+    } else if (!ws::isValidClientKey(key)) {
+        refusal =
+            http::jsonError(400, "bad_request", "Sec-WebSocket-Key must be the base64 of 16 bytes");
+    } else {
+        m_http.erase(socket);
+        socket->disconnect(this);
+        socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption,
+                                m_config.socketSendBufferBytes);
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        socket->write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                      ws::acceptKey(key) + "\r\n\r\n");
+        auto* connection = new WsConnection(socket, protocol::kMaxClientMessageBytes,
+                                            m_config.closeTimeoutMs, this);
+        onNewWebSocket(connection, request);
+        return;
     }
+    socket->write(http::serialize(refusal, false));
+    closeHttp(socket);
+}
+
+void Node::onNewWebSocket(WsConnection* ws, const http::Request& request) {
+    const QUrlQuery query(QString::fromUtf8(request.query));
+    if (m_shuttingDown || listenerCount() >= m_config.maxClients) {
+        const QString why = m_shuttingDown
+                                ? QString("the node is shutting down")
+                                : QString("server full: %1 listeners").arg(m_config.maxClients);
+        ws->sendText(protocol::toText(protocol::errorMessage("server_full", why)).toUtf8());
+        ws->close(protocol::kCloseTryAgainLater, why);
+        connect(ws, &WsConnection::disconnected, ws, &QObject::deleteLater);
+        qCInfo(lcNode) << "refused a listener:" << why;
+        return;
+    }
+    const qint64 now = m_clock->nowUs();
+    auto s = std::make_unique<Session>();
+    s->serial = m_nextSerial++;
+    s->ws = ws;
+    s->remote = ws->peerAddress().toString() + ":" + QString::number(ws->peerPort());
+    s->rate = RateLimiter(m_config.messageRate, m_config.messageBurst);
+    s->connectedUs = now;
+    s->lastStatusUs = now;
+
+    QStringList warnings;
+    QString id = query.queryItemValue("client_id");
+    if (!id.isEmpty() && !protocol::isValidClientId(id)) {
+        warnings << "client_id must be 1-64 characters of A-Z a-z 0-9 _ -; a new one was generated";
+        id.clear();
+    }
+    const auto inUse = [this](const QString& candidate) {
+        return std::any_of(m_sessions.begin(), m_sessions.end(),
+                           [&](const auto& e) { return e.second->id == candidate; });
+    };
+    if (!id.isEmpty() && inUse(id)) {
+        warnings << "client_id '" + id + "' is in use; a new one was generated";
+        id.clear();
+    }
+    s->id = id.isEmpty() ? newClientId() : id;
+    const QString format = query.queryItemValue("format");
+    if (!format.isEmpty() && !protocol::parseFormat(format)) {
+        warnings << "unknown format '" + format + "'; using json";
+    }
+    s->format = protocol::parseFormat(format).value_or(Format::Json);
+    const QString tier = query.queryItemValue("tier");
+    if (!tier.isEmpty() && !protocol::parseTier(tier)) {
+        warnings << "unknown tier '" + tier + "'; using normal";
+    }
+    s->tier = TierPolicy(protocol::parseTier(tier).value_or(Tier::Normal), now);
+
+    Session& session = *s;
+    m_bySerial[s->serial] = ws;
+    s->metrics = m_metrics->addListener(s->id.toStdString());
+    m_sessions.emplace(ws, std::move(s));
+    connect(ws, &WsConnection::textMessage, this, [this, ws](const QByteArray& message) {
+        if (auto it = m_sessions.find(ws); it != m_sessions.end()) {
+            onTextMessage(*it->second, message);
+        }
+    });
+    connect(ws, &WsConnection::binaryMessage, this, [this, ws](const QByteArray&) {
+        if (auto it = m_sessions.find(ws); it != m_sessions.end()) {
+            onBinaryMessage(*it->second);
+        }
+    });
+    connect(ws, &WsConnection::pingReceived, this, [this, ws] {
+        if (auto it = m_sessions.find(ws); it != m_sessions.end()) {
+            allowMessage(*it->second); // pings count toward the message rate
+        }
+    });
+    connect(ws, &WsConnection::disconnected, this, [this, ws] { removeSession(ws); });
+
+    sendJson(session, welcome(session));
+    for (const QString& w : warnings) {
+        sendJson(session, protocol::warningMessage("invalid_query", w));
+    }
+    // The initial burst fills the listener's jitter buffer to its tier target.
+    session.cursor = m_scheduler->liveSeq();
+    session.pacer.start(now);
+    const int burst = protocol::tierLeadChunks(session.tier.current());
+    for (int i = 0; i < burst; ++i) {
+        sendChunk(session, now);
+    }
+    schedule(session);
+    qCInfo(lcNode).noquote() << QString("listener %1 joined from %2 (%3, %4); %5 listening")
+                                    .arg(session.id, session.remote,
+                                         protocol::formatName(session.format),
+                                         protocol::tierName(session.tier.current()))
+                                    .arg(listenerCount());
+    emit listenerJoined(session.id);
 }
 
 QJsonObject Node::welcome(const Session& s) const {
@@ -529,7 +537,7 @@ QJsonObject Node::welcome(const Session& s) const {
 }
 
 void Node::sendJson(Session& s, const QJsonObject& message) {
-    s.ws->sendTextMessage(protocol::toText(message));
+    s.ws->sendText(protocol::toText(message).toUtf8());
 }
 
 void Node::sendChunk(Session& s, qint64 nowUs) {
@@ -545,28 +553,26 @@ void Node::sendChunk(Session& s, qint64 nowUs) {
     }
     const Chunk& c = ready ? chunk : BroadcastRing::silence();
     h.underrun = !ready;
-    if (s.ws->state() != QAbstractSocket::ConnectedState) {
+    if (!s.ws->isOpen()) {
         m_metrics->sendError(SendError::Disconnect);
         return;
     }
     qint64 written = 0;
     qint64 expected = 0;
     if (s.format == Format::Json) {
-        const QString text = protocol::audioJson(h, c.base64);
+        const QByteArray text = protocol::audioJson(h, c.base64).toUtf8();
         expected = text.size();
-        written = s.ws->sendTextMessage(text);
+        written = s.ws->sendText(text);
     } else {
         QByteArray message(protocol::kBinaryHeaderBytes + protocol::kChunkBytes, Qt::Uninitialized);
         protocol::writeBinaryHeader(message.data(), h);
         std::memcpy(message.data() + protocol::kBinaryHeaderBytes, c.pcm.constData(),
                     protocol::kChunkBytes);
         expected = message.size();
-        written = s.ws->sendBinaryMessage(message);
+        written = s.ws->sendBinary(message);
     }
     if (written < expected) {
-        m_metrics->sendError(s.ws->state() == QAbstractSocket::ConnectedState
-                                 ? SendError::Unknown
-                                 : SendError::Disconnect);
+        m_metrics->sendError(s.ws->isOpen() ? SendError::Unknown : SendError::Disconnect);
     }
     ++s.sent;
     ++s.cursor;
@@ -667,10 +673,7 @@ void Node::serve(Session& s, qint64 nowUs) {
     if (s.stalledSinceUs >= 0 &&
         realNow - s.stalledSinceUs > qint64{m_config.stallDisconnectMs} * 1000) {
         qCWarning(lcNode).noquote() << "listener" << s.id << "is not reading; disconnecting";
-        s.closing = true;
-        s.ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kClosePolicy),
-                    "too slow: not reading the stream");
-        abortLater(s.ws, 1000);
+        closeSession(s, protocol::kClosePolicy, "too slow: not reading the stream");
         return;
     }
     if (const auto change = s.tier.evaluate(realNow)) {
@@ -702,11 +705,31 @@ void Node::sendStatus(Session& s, qint64 nowUs) {
                             {"dropped", static_cast<double>(s.dropped)}});
 }
 
+void Node::closeSession(Session& s, int code, const QString& reason) {
+    s.closing = true;
+    s.ws->close(code, reason);
+}
+
+bool Node::allowMessage(Session& s) {
+    switch (s.rate.onMessage(m_clock->nowUs())) {
+    case RateLimiter::Verdict::Allow:
+        return true;
+    case RateLimiter::Verdict::Reject:
+        sendJson(s, protocol::errorMessage(
+                        "rate_limited", QString("more than %1 messages per second; message ignored")
+                                            .arg(m_config.messageRate)));
+        return false;
+    case RateLimiter::Verdict::Close:
+        qCWarning(lcNode).noquote() << "listener" << s.id << "flooded messages; closing";
+        sendJson(s, protocol::errorMessage("rate_limited", "message flood; closing"));
+        closeSession(s, protocol::kClosePolicy, "message flood");
+        return false;
+    }
+    return false;
+}
+
 void Node::onBinaryMessage(Session& s) {
-    const auto verdict = s.rate.onMessage(m_clock->nowUs());
-    if (verdict == RateLimiter::Verdict::Close) {
-        s.ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kClosePolicy),
-                    "message flood");
+    if (!allowMessage(s)) {
         return;
     }
     sendJson(s,
@@ -714,25 +737,13 @@ void Node::onBinaryMessage(Session& s) {
                  "unsupported", "binary messages from listeners are not accepted; send JSON text"));
 }
 
-void Node::onTextMessage(Session& s, const QString& text) {
+void Node::onTextMessage(Session& s, const QByteArray& utf8) {
     const qint64 now = m_clock->nowUs();
-    switch (s.rate.onMessage(now)) {
-    case RateLimiter::Verdict::Allow:
-        break;
-    case RateLimiter::Verdict::Reject:
-        sendJson(s, protocol::errorMessage(
-                        "rate_limited", QString("more than %1 messages per second; message ignored")
-                                            .arg(m_config.messageRate)));
-        return;
-    case RateLimiter::Verdict::Close:
-        qCWarning(lcNode).noquote() << "listener" << s.id << "flooded messages; closing";
-        sendJson(s, protocol::errorMessage("rate_limited", "message flood; closing"));
-        s.ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kClosePolicy),
-                    "message flood");
+    if (!allowMessage(s)) {
         return;
     }
     QJsonParseError parseError{};
-    const QJsonDocument doc = QJsonDocument::fromJson(text.toUtf8(), &parseError);
+    const QJsonDocument doc = QJsonDocument::fromJson(utf8, &parseError);
     if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
         sendJson(s, protocol::errorMessage("invalid_json",
                                            "messages must be JSON objects with a \"type\""));
@@ -809,7 +820,7 @@ void Node::onTextMessage(Session& s, const QString& text) {
     }
 }
 
-void Node::removeSession(QWebSocket* ws) {
+void Node::removeSession(WsConnection* ws) {
     auto it = m_sessions.find(ws);
     if (it == m_sessions.end()) {
         return;
@@ -948,18 +959,14 @@ void Node::finishShutdown() {
         m_scheduler->stop();
     }
     // Closing can remove sessions synchronously: work from copies.
-    std::vector<QPointer<QWebSocket>> sockets;
+    std::vector<QPointer<WsConnection>> sockets;
     for (auto& [ws, s] : m_sessions) {
         s->closing = true;
         sockets.emplace_back(ws);
     }
-    for (const QPointer<QWebSocket>& ws : sockets) {
+    for (const QPointer<WsConnection>& ws : sockets) {
         if (ws) {
-            ws->close(static_cast<QWebSocketProtocol::CloseCode>(protocol::kCloseGoingAway),
-                      "node stopping");
-        }
-        if (ws) {
-            abortLater(ws, 1000);
+            ws->close(protocol::kCloseGoingAway, "node stopping");
         }
     }
     std::vector<QTcpSocket*> http;

@@ -25,11 +25,10 @@
 
 namespace auralis::core {
 class NodeMetrics;
-}
+class WsConnection;
+} // namespace auralis::core
 class QTcpServer;
 class QTcpSocket;
-class QWebSocket;
-class QWebSocketServer;
 
 namespace auralis::core {
 
@@ -58,6 +57,9 @@ struct NodeConfig {
     /// reading show up within about a second instead of after megabytes of buffering.
     int socketSendBufferBytes = 128 * 1024;
     int httpIdleTimeoutMs = 30000;
+    /// After the node closes a connection (its close frame or HTTP error sent), how long it
+    /// keeps reading and discarding until the peer closes too; then the connection is cut.
+    int closeTimeoutMs = 2000;
     int maintenanceIntervalMs = 60000; // heap-trim check
 };
 
@@ -127,10 +129,13 @@ private:
     http::Response route(const http::Request& request);
     http::Response controlRoute(const http::Request& request);
     http::Response metricsResponse();
-    void onNewWebSocket();
-    void onTextMessage(Session& s, const QString& text);
+    void upgradeToWebSocket(QTcpSocket* socket, const http::Request& request);
+    void onNewWebSocket(WsConnection* ws, const http::Request& request);
+    void onTextMessage(Session& s, const QByteArray& utf8);
     void onBinaryMessage(Session& s);
-    void removeSession(QWebSocket* ws);
+    bool allowMessage(Session& s);
+    void closeSession(Session& s, int code, const QString& reason);
+    void removeSession(WsConnection* ws);
     void sendJson(Session& s, const QJsonObject& message);
     void sendChunk(Session& s, qint64 nowUs);
     void serve(Session& s, qint64 nowUs);
@@ -155,14 +160,13 @@ private:
     std::uint64_t m_heapTrims = 0;
     QString m_deviceReason;
     QTcpServer* m_tcp = nullptr;
-    QWebSocketServer* m_ws = nullptr;
     std::unordered_map<QTcpSocket*, std::unique_ptr<HttpConnection>> m_http;
-    std::unordered_map<QWebSocket*, std::unique_ptr<Session>> m_sessions;
+    std::unordered_map<WsConnection*, std::unique_ptr<Session>> m_sessions;
     std::map<QByteArray, std::map<QByteArray, Route>> m_routes; // path -> method -> handler
     // Pacing: (deadline, serial) min-heap; stale entries are skipped when popped.
     using Due = std::pair<qint64, quint64>;
     std::priority_queue<Due, std::vector<Due>, std::greater<>> m_due;
-    std::unordered_map<quint64, QWebSocket*> m_bySerial;
+    std::unordered_map<quint64, WsConnection*> m_bySerial;
     quint64 m_nextSerial = 1;
     QTimer m_paceTimer;
     qint64 m_startedUs = 0;

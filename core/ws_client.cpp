@@ -1,19 +1,9 @@
 #include "core/ws_client.h"
 
-#include <QCryptographicHash>
 #include <QRandomGenerator>
 #include <QtEndian>
 
 namespace auralis::core {
-
-namespace {
-constexpr int kOpContinuation = 0;
-constexpr int kOpText = 1;
-constexpr int kOpBinary = 2;
-constexpr int kOpClose = 8;
-constexpr int kOpPing = 9;
-constexpr int kOpPong = 10;
-} // namespace
 
 WsClient::WsClient(QObject* parent) : QObject(parent) {
     m_socket.setParent(this); // moves with the client between threads
@@ -21,6 +11,14 @@ WsClient::WsClient(QObject* parent) : QObject(parent) {
     connect(&m_socket, &QTcpSocket::connected, this, &WsClient::onConnected);
     connect(&m_socket, &QTcpSocket::readyRead, this, &WsClient::onReadyRead);
     connect(&m_socket, &QTcpSocket::disconnected, this, &WsClient::onDisconnected);
+    m_closeTimer.setParent(this);
+    m_closeTimer.setSingleShot(true);
+    m_closeTimer.setInterval(kCloseTimeoutMs);
+    connect(&m_closeTimer, &QTimer::timeout, this, [this] {
+        if (m_state == State::Closing) {
+            m_socket.abort(); // the server did not finish the closing handshake in time
+        }
+    });
     connect(&m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
         if (m_state == State::Connecting || m_state == State::Handshake) {
             m_state = State::Closed;
@@ -39,9 +37,9 @@ WsClient::~WsClient() {
 
 void WsClient::open(const QUrl& url) {
     m_url = url;
-    m_buffer.clear();
-    m_message.clear();
-    m_closeCode = 1006;
+    m_handshake.clear();
+    m_closeTimer.stop();
+    m_closeCode = ws::kCloseAbnormal;
     m_closeReason.clear();
     m_state = State::Connecting;
     m_socket.connectToHost(url.host(), static_cast<quint16>(url.port(80)));
@@ -79,9 +77,13 @@ void WsClient::onReadyRead() {
     if (!m_reading && m_state == State::Open) {
         return; // leave the bytes with the kernel: TCP back-pressure reaches the sender
     }
-    m_buffer += m_socket.readAll();
-    if (m_state == State::Handshake && !parseHandshake()) {
-        return;
+    if (m_state == State::Handshake) {
+        m_handshake += m_socket.readAll();
+        if (!parseHandshake()) {
+            return;
+        }
+    } else {
+        m_reader.append(m_socket.readAll());
     }
     if (m_state == State::Open || m_state == State::Closing) {
         parseFrames();
@@ -89,17 +91,19 @@ void WsClient::onReadyRead() {
 }
 
 bool WsClient::parseHandshake() {
-    const qsizetype end = m_buffer.indexOf("\r\n\r\n");
+    const qsizetype end = m_handshake.indexOf("\r\n\r\n");
     if (end < 0) {
-        if (m_buffer.size() > 16384) {
+        if (m_handshake.size() > 16384) {
             m_state = State::Closed;
             m_socket.abort();
             emit failed("invalid handshake response (too long)");
         }
         return false;
     }
-    const QByteArray head = m_buffer.left(end);
-    m_buffer.remove(0, end + 4);
+    const QByteArray head = m_handshake.left(end);
+    m_reader = ws::FrameReader(ws::FrameReader::Role::Client, kMaxMessageBytes);
+    m_reader.append(QByteArrayView(m_handshake).sliced(end + 4)); // frames right behind it
+    m_handshake.clear();
     const QList<QByteArray> lines = head.split('\n');
     const QByteArray status = lines.front().trimmed();
     if (!status.startsWith("HTTP/1.1 101")) {
@@ -108,10 +112,7 @@ bool WsClient::parseHandshake() {
         emit failed("the server refused the WebSocket upgrade: " + QString::fromUtf8(status));
         return false;
     }
-    const QByteArray expected =
-        QCryptographicHash::hash(m_key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
-                                 QCryptographicHash::Sha1)
-            .toBase64();
+    const QByteArray expected = ws::acceptKey(m_key);
     bool accepted = false;
     for (const QByteArray& line : lines) {
         const qsizetype colon = line.indexOf(':');
@@ -131,132 +132,65 @@ bool WsClient::parseHandshake() {
 }
 
 bool WsClient::parseFrames() {
+    using Kind = ws::FrameReader::Event::Kind;
     while (m_state == State::Open || m_state == State::Closing) {
-        if (m_buffer.size() < 2) {
+        ws::FrameReader::Event e = m_reader.next();
+        switch (e.kind) {
+        case Kind::None:
             return true;
-        }
-        const auto* p = reinterpret_cast<const unsigned char*>(m_buffer.constData());
-        const bool fin = (p[0] & 0x80) != 0;
-        const int opcode = p[0] & 0x0F;
-        const bool masked = (p[1] & 0x80) != 0;
-        quint64 length = p[1] & 0x7F;
-        qsizetype header = 2;
-        if (length == 126) {
-            if (m_buffer.size() < 4) {
-                return true;
-            }
-            length = qFromBigEndian<quint16>(p + 2);
-            header = 4;
-        } else if (length == 127) {
-            if (m_buffer.size() < 10) {
-                return true;
-            }
-            length = qFromBigEndian<quint64>(p + 2);
-            header = 10;
-        }
-        if (length > static_cast<quint64>(kMaxMessageBytes)) {
-            close(1009, "message too large");
-            return false;
-        }
-        const qsizetype maskBytes = masked ? 4 : 0;
-        if (m_buffer.size() < header + maskBytes + static_cast<qsizetype>(length)) {
-            return true;
-        }
-        QByteArray payload = m_buffer.mid(header + maskBytes, static_cast<qsizetype>(length));
-        if (masked) {
-            const unsigned char* key = p + header;
-            for (qsizetype i = 0; i < payload.size(); ++i) {
-                payload[i] = static_cast<char>(payload[i] ^ static_cast<char>(key[i % 4]));
-            }
-        }
-        m_buffer.remove(0, header + maskBytes + static_cast<qsizetype>(length));
-
-        if (opcode == kOpPing) {
-            sendFrame(kOpPong, payload);
-        } else if (opcode == kOpPong) {
-            // unsolicited pongs are allowed and ignored
-        } else if (opcode == kOpClose) {
-            m_closeCode = payload.size() >= 2 ? qFromBigEndian<quint16>(payload.constData()) : 1005;
-            m_closeReason = QString::fromUtf8(payload.mid(2));
+        case Kind::Text:
+            emit textMessage(e.payload);
+            break;
+        case Kind::Binary:
+            emit binaryMessage(e.payload);
+            break;
+        case Kind::Ping:
+            sendFrame(ws::Opcode::Pong, e.payload);
+            break;
+        case Kind::Pong:
+            break; // unsolicited pongs are allowed and ignored
+        case Kind::Close:
             if (m_state == State::Open) {
-                sendFrame(kOpClose, payload.left(2));
+                // The server closes: answer with its code, then the connection ends.
+                m_closeCode = e.code;
+                m_closeReason = e.reason;
+                sendFrame(ws::Opcode::Close, e.code == ws::kCloseNoStatus
+                                                 ? QByteArray()
+                                                 : ws::closePayload(e.code, QString()));
             }
+            // Either way the server sends nothing more: closing now leaves no unread data.
             m_state = State::Closing;
+            m_closeTimer.stop();
             m_socket.disconnectFromHost();
             return false;
-        } else if (opcode == kOpText || opcode == kOpBinary || opcode == kOpContinuation) {
-            if (opcode != kOpContinuation) {
-                m_messageOpcode = opcode;
-                m_message = payload;
-            } else {
-                m_message += payload;
-            }
-            if (m_message.size() > kMaxMessageBytes) {
-                close(1009, "message too large");
-                return false;
-            }
-            if (fin) {
-                const QByteArray message = std::move(m_message);
-                m_message.clear();
-                if (m_messageOpcode == kOpText) {
-                    emit textMessage(message);
-                } else {
-                    emit binaryMessage(message);
-                }
-            }
-        } else {
-            close(1002, "unknown opcode");
+        case Kind::Error:
+            close(e.code, e.reason.toUtf8());
             return false;
         }
-        if (!m_reading) {
+        if (!m_reading && m_state == State::Open) {
             return true;
         }
     }
     return true;
 }
 
-void WsClient::sendFrame(int opcode, const QByteArray& payload) {
+void WsClient::sendFrame(ws::Opcode opcode, const QByteArray& payload) {
     if (m_socket.state() != QAbstractSocket::ConnectedState) {
         return;
     }
-    QByteArray frame;
-    frame.reserve(payload.size() + 14);
-    frame.append(static_cast<char>(0x80 | opcode));
-    const auto n = static_cast<quint64>(payload.size());
-    if (n < 126) {
-        frame.append(static_cast<char>(0x80 | n));
-    } else if (n <= 0xFFFF) {
-        frame.append(static_cast<char>(0x80 | 126));
-        char len[2];
-        qToBigEndian<quint16>(static_cast<quint16>(n), len);
-        frame.append(len, 2);
-    } else {
-        frame.append(static_cast<char>(0x80 | 127));
-        char len[8];
-        qToBigEndian<quint64>(n, len);
-        frame.append(len, 8);
-    }
-    char mask[4];
-    const quint32 m = QRandomGenerator::global()->generate();
-    std::memcpy(mask, &m, 4);
-    frame.append(mask, 4);
-    const qsizetype start = frame.size();
-    frame.append(payload);
-    for (qsizetype i = 0; i < payload.size(); ++i) {
-        frame[start + i] = static_cast<char>(frame[start + i] ^ mask[i % 4]);
-    }
-    m_socket.write(frame);
+    const quint32 mask = QRandomGenerator::global()->generate();
+    m_socket.write(ws::encodeFrame(opcode, payload, &mask));
 }
 
 void WsClient::sendText(const QByteArray& utf8) {
     if (m_state == State::Open) {
-        sendFrame(kOpText, utf8);
+        sendFrame(ws::Opcode::Text, utf8);
     }
 }
 
 void WsClient::sendBinary(const QByteArray& data) {
     if (m_state == State::Open) {
-        sendFrame(kOpBinary, data);
+        sendFrame(ws::Opcode::Binary, data);
     }
 }
 
@@ -264,14 +198,17 @@ void WsClient::close(int code, const QByteArray& reason) {
     if (m_state != State::Open) {
         return;
     }
-    QByteArray payload(2, Qt::Uninitialized);
-    qToBigEndian<quint16>(static_cast<quint16>(code), payload.data());
-    payload += reason.left(123);
-    sendFrame(kOpClose, payload);
+    sendFrame(ws::Opcode::Close, ws::closePayload(code, QString::fromUtf8(reason)));
     m_closeCode = code;
     m_closeReason = QString::fromUtf8(reason);
     m_state = State::Closing;
-    m_socket.disconnectFromHost();
+    // Keep reading (and dropping) until the server's close frame: closing the socket with
+    // its audio still unread would reset the connection. A server that never answers is cut.
+    m_reader.discardData();
+    m_closeTimer.start();
+    if (m_socket.bytesAvailable() > 0) {
+        QMetaObject::invokeMethod(this, &WsClient::onReadyRead, Qt::QueuedConnection);
+    }
 }
 
 void WsClient::abort() {
@@ -290,7 +227,7 @@ void WsClient::onDisconnected() {
     if (m_state == State::Open || m_state == State::Closing) {
         // A peer may close right after its close frame (even with a reset): take what
         // arrived first, so its close code is not lost.
-        m_buffer += m_socket.readAll();
+        m_reader.append(m_socket.readAll());
         const bool reading = m_reading;
         m_reading = true;
         parseFrames();
@@ -303,6 +240,7 @@ void WsClient::onDisconnected() {
 
 void WsClient::finish(int code, const QString& reason) {
     m_state = State::Closed;
+    m_closeTimer.stop();
     emit closed(code, reason);
 }
 

@@ -3,9 +3,12 @@
 // hands messages over as bytes without a QString conversion. Lives in one thread.
 #pragma once
 
+#include "core/ws_frame.h"
+
 #include <QByteArray>
 #include <QObject>
 #include <QTcpSocket>
+#include <QTimer>
 #include <QUrl>
 
 namespace auralis::core {
@@ -31,6 +34,8 @@ public:
     bool isReading() const { return m_reading; }
 
     static constexpr qint64 kMaxMessageBytes = 4 * 1024 * 1024;
+    /// How long close() waits for the server's close frame before cutting the connection.
+    static constexpr int kCloseTimeoutMs = 2000;
 
 signals:
     void opened();
@@ -47,16 +52,16 @@ private:
     void onDisconnected();
     bool parseHandshake();
     bool parseFrames();
-    void sendFrame(int opcode, const QByteArray& payload);
+    void sendFrame(ws::Opcode opcode, const QByteArray& payload);
     void finish(int code, const QString& reason);
 
     QTcpSocket m_socket;
     State m_state = State::Idle;
     QUrl m_url;
     QByteArray m_key;
-    QByteArray m_buffer;
-    QByteArray m_message; // fragments of the message being received
-    int m_messageOpcode = 0;
+    QByteArray m_handshake; // the server's handshake response as it arrives
+    ws::FrameReader m_reader{ws::FrameReader::Role::Client, kMaxMessageBytes};
+    QTimer m_closeTimer;
     bool m_reading = true;
     int m_closeCode = 1006;
     QString m_closeReason;

@@ -9,7 +9,7 @@ what=${1:-run}
 # Building and running the node, the client and the desktop app.
 RUN_PKGS=(
   cmake ninja-build g++ pkg-config
-  qt6-base-dev qt6-websockets-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
+  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   prometheus-cpp-dev
 )
 # Running the test suite and benchmarks.

@@ -6,16 +6,25 @@
 #include "core/listener.h"
 #include "core/node.h"
 #include "core/ws_client.h"
+#include "core/ws_frame.h"
 #include "synth/cpu_renderer.h"
 
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QRandomGenerator>
+#include <QSocketNotifier>
+#include <QTimer>
 #include <QtTest>
 
+#include <arpa/inet.h>
+#include <cerrno>
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace auralis::test {
 
@@ -94,6 +103,150 @@ public:
     int closeCode = -1;
     QString closeReason;
     QString failure;
+};
+
+/// A WebSocket peer on a bare, non-blocking POSIX socket: it writes whatever frames a test
+/// wants (unmasked, malformed, endless), reads every frame the node sends, records the close
+/// code, and notices a reset (ECONNRESET/EPIPE) that a Qt socket would hide. While
+/// "chattering" it keeps sending masked unsolicited pongs (a heartbeat) every millisecond.
+class RawPeer : public QObject {
+public:
+    /// Opens a WebSocket on `target`, or sends `rawRequest` as it is when given (HTTP tests).
+    explicit RawPeer(quint16 port, const QByteArray& target = "/ws/stream",
+                     const QByteArray& rawRequest = {}) {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr); // EINPROGRESS
+        pending = "GET " + target +
+                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n";
+        if (!rawRequest.isEmpty()) {
+            pending = rawRequest;
+            chatterBytes = QByteArray(1000, 'x'); // more of a request body
+        }
+        notifier = std::make_unique<QSocketNotifier>(fd, QSocketNotifier::Read);
+        connect(notifier.get(), &QSocketNotifier::activated, this, [this] { receive(); });
+        chatter.setInterval(1);
+        connect(&chatter, &QTimer::timeout, this, [this] {
+            if (chatterBytes.isEmpty()) {
+                for (int i = 0; i < 8; ++i) {
+                    sendFrame(core::ws::Opcode::Pong, QByteArray(125, 'p'));
+                }
+            } else {
+                write(chatterBytes);
+            }
+            ++chatterRounds;
+            flush();
+            receive();
+        });
+        flushTimer.setInterval(1);
+        connect(&flushTimer, &QTimer::timeout, this, [this] { flush(); });
+        flushTimer.start();
+    }
+    ~RawPeer() override {
+        notifier.reset();
+        ::close(fd);
+    }
+
+    void sendFrame(core::ws::Opcode opcode, const QByteArray& payload, bool masked = true) {
+        const quint32 mask = QRandomGenerator::global()->generate();
+        write(core::ws::encodeFrame(opcode, payload, masked ? &mask : nullptr));
+    }
+    void sendText(const QByteArray& utf8) { sendFrame(core::ws::Opcode::Text, utf8); }
+    void write(const QByteArray& bytes) {
+        pending += bytes;
+        flush();
+    }
+    void startChattering() { chatter.start(); }
+    void stopChattering() { chatter.stop(); }
+    /// Ends our side: close frame (if the node sent one), then FIN.
+    void finish() {
+        chatter.stop();
+        if (closeCode >= 0) {
+            sendFrame(core::ws::Opcode::Close, core::ws::closePayload(closeCode, QString()));
+        }
+        flush();
+        ::shutdown(fd, SHUT_WR);
+    }
+
+    int fd = -1;
+    bool open = false;  // 101 received
+    bool eof = false;   // the node closed its side (FIN)
+    int resetErrno = 0; // ECONNRESET / EPIPE seen: the node reset the connection
+    int closeCode = -1; // from the node's close frame; -1 before it
+    QString closeReason;
+    std::vector<QByteArray> texts;
+    int audioFrames = 0;
+    int chatterRounds = 0;
+    QByteArray handshake; // the HTTP response head (and, when not a 101, its body)
+
+private:
+    void flush() {
+        while (!pending.isEmpty() && resetErrno == 0) {
+            const ssize_t n = ::send(fd, pending.constData(), pending.size(), MSG_NOSIGNAL);
+            if (n > 0) {
+                pending.remove(0, n);
+            } else if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+                resetErrno = errno;
+            } else {
+                return; // EAGAIN (full) or still connecting: later
+            }
+        }
+    }
+    void receive() {
+        char buf[65536];
+        while (true) {
+            const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n > 0) {
+                consume(QByteArrayView(buf, n));
+            } else if (n == 0) {
+                eof = true; // a half-close: this side may go on sending
+                notifier->setEnabled(false);
+                return;
+            } else {
+                if (errno == ECONNRESET) {
+                    resetErrno = errno;
+                    notifier->setEnabled(false);
+                }
+                return;
+            }
+        }
+    }
+    void consume(QByteArrayView bytes) {
+        if (!open) {
+            handshake += bytes;
+            const qsizetype end = handshake.indexOf("\r\n\r\n");
+            if (end < 0 || !handshake.startsWith("HTTP/1.1 101")) {
+                return;
+            }
+            open = true;
+            reader.append(QByteArrayView(handshake).sliced(end + 4));
+        } else {
+            reader.append(bytes);
+        }
+        using Kind = core::ws::FrameReader::Event::Kind;
+        for (auto e = reader.next(); e.kind != Kind::None; e = reader.next()) {
+            if (e.kind == Kind::Text) {
+                texts.push_back(e.payload);
+            } else if (e.kind == Kind::Binary) {
+                ++audioFrames;
+            } else if (e.kind == Kind::Close && closeCode < 0) {
+                closeCode = e.code;
+                closeReason = e.reason;
+            }
+        }
+    }
+
+    QByteArray pending;
+    QByteArray chatterBytes; // empty: pong frames
+    std::unique_ptr<QSocketNotifier> notifier;
+    QTimer chatter;
+    QTimer flushTimer;
+    core::ws::FrameReader reader{core::ws::FrameReader::Role::Client, 64 * 1024 * 1024};
 };
 
 /// A CPU renderer that renders `allowed` windows, then holds each further one until

@@ -245,7 +245,101 @@ private slots:
         QTRY_VERIFY(peer.has("error", "unsupported"));
     }
 
-    void anOversizedMessageCloses1009() {
+    // Every close the node starts reaches a peer that is still sending when it happens: the
+    // node keeps reading (and dropping) after its close frame, so the peer gets the code and
+    // never a reset (which makes many clients lose the close frame: 1006). Each row makes the
+    // node close for its own reason; the peer goes on sending for 100 more rounds after the
+    // close frame arrived, then closes its side, and the node's side ends with a FIN.
+    void closeCodesReachAPeerStillSending_data() {
+        QTest::addColumn<QString>("cause");
+        QTest::addColumn<int>("code");
+        QTest::newRow("oversized message") << "oversized" << 1009;
+        QTest::newRow("message flood") << "flood" << 1008;
+        QTest::newRow("ping flood") << "pings" << 1008;
+        QTest::newRow("server full") << "full" << 1013;
+        QTest::newRow("shutdown") << "shutdown" << 1001;
+        QTest::newRow("unmasked frame") << "unmasked" << 1002;
+        QTest::newRow("reserved bits") << "rsv" << 1002;
+        QTest::newRow("text not UTF-8") << "utf8" << 1007;
+    }
+    void closeCodesReachAPeerStillSending() {
+        QFETCH(QString, cause);
+        QFETCH(int, code);
+        NodeConfig config;
+        config.maxClients = cause == "full" ? 1 : 8;
+        config.closeTimeoutMs = 30000; // the peer, not a timeout, ends each connection here
+        auto node = startNode(config);
+        std::unique_ptr<Peer> first;
+        if (cause == "full") {
+            first = std::make_unique<Peer>(streamUrl(*node));
+            QTRY_VERIFY(first->has("welcome"));
+        }
+        RawPeer peer(node->port());
+        QTRY_VERIFY(peer.open);
+        peer.startChattering();
+        if (cause == "oversized") {
+            peer.sendText(QByteArray(1024 * 1024, 'x'));
+        } else if (cause == "flood") {
+            for (int i = 0; i < 200; ++i) {
+                peer.sendText("{\"type\":\"ping\",\"client_time\":1}");
+            }
+        } else if (cause == "pings") {
+            for (int i = 0; i < 200; ++i) {
+                peer.sendFrame(ws::Opcode::Ping, "are you there");
+            }
+        } else if (cause == "shutdown") {
+            node->shutdown(100, "maintenance");
+        } else if (cause == "unmasked") {
+            peer.sendFrame(ws::Opcode::Text, "{\"type\":\"ping\"}", false);
+        } else if (cause == "rsv") {
+            peer.write(QByteArray::fromHex("c1") + // FIN + RSV1, text
+                       ws::encodeFrame(ws::Opcode::Text, "{}").mid(1));
+        } else if (cause == "utf8") {
+            peer.sendText("{\"type\":\"\xff\xfe\"}");
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(peer.closeCode >= 0 || peer.resetErrno != 0, 20000);
+        QCOMPARE(peer.closeCode, code);
+        // The node has half-closed but still reads: the peer's sends all go through.
+        const int rounds = peer.chatterRounds;
+        QTRY_VERIFY_WITH_TIMEOUT(peer.chatterRounds >= rounds + 100 || peer.resetErrno != 0, 20000);
+        QCOMPARE(peer.resetErrno, 0);
+        QVERIFY(peer.eof); // the node's side is closed (FIN after its close frame)
+        peer.finish();
+        QTRY_COMPARE_WITH_TIMEOUT(node->listenerCount(), cause == "full" ? 1 : 0, 20000);
+    }
+
+    // HTTP errors sent while the client is still sending (a body over the limit) arrive too:
+    // the node reads and drops the rest instead of resetting the connection.
+    void anHttpErrorReachesAClientStillSending() {
+        auto node = startNode();
+        RawPeer peer(node->port(), {},
+                     "POST /api/control HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n");
+        peer.startChattering();
+        QTRY_VERIFY_WITH_TIMEOUT(peer.handshake.contains("\r\n\r\n") || peer.resetErrno != 0,
+                                 20000);
+        QVERIFY2(peer.handshake.startsWith("HTTP/1.1 413"), peer.handshake.constData());
+        const int rounds = peer.chatterRounds;
+        QTRY_VERIFY_WITH_TIMEOUT(peer.chatterRounds >= rounds + 100 || peer.resetErrno != 0, 20000);
+        QCOMPARE(peer.resetErrno, 0);
+        QTRY_VERIFY(peer.eof);
+        QVERIFY(peer.handshake.contains("too_large"));
+    }
+
+    void aListenerThatClosesIsGoneCleanly() {
+        // The client side of the closing handshake: it keeps reading until the node answers.
+        auto node = startNode();
+        Peer peer(streamUrl(*node, "client_id=leaving"));
+        QTRY_VERIFY(peer.seqs.size() >= 12);
+        QSignalSpy left(node.get(), &Node::listenerLeft);
+        peer.ws.close(1000, "bye");
+        QTRY_COMPARE(peer.closeCode, 1000);
+        QTRY_COMPARE(left.count(), 1);
+        QCOMPARE(node->listenerCount(), 0);
+    }
+
+    void aClosedPeerIsToldWhyByItsClient() {
+        // The same through the listener-side client (WsClient): oversized message -> 1009.
         auto node = startNode();
         Monitor m(*node);
         Peer peer(streamUrl(*node));
