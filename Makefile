@@ -4,26 +4,30 @@
 #   make test SANITIZE=1   the same in an ASan+UBSan build (build-asan/)
 #   make bench             the benchmarks (label bench)
 #   make format            apply .clang-format
-# Variables: CUDA=AUTO|ON|OFF, BUILD_TYPE=RelWithDebInfo, JOBS=2, ARGS="..." (for run).
+#   make stress-test       the whole suite 5 times in a row beside two CPU-bound processes
+# Variables: CUDA=AUTO|ON|OFF, BUILD_TYPE (Release; RelWithDebInfo with SANITIZE=1), JOBS=2,
+# ARGS="..." (for run). The project's builds treat warnings as errors (AURALIS_WERROR=ON);
+# `make test` builds Release, what packagers build, so it also proves that build compiles.
 
 CUDA       ?= AUTO
-BUILD_TYPE ?= RelWithDebInfo
 JOBS       ?= 2
 SANITIZE   ?= 0
 ARGS       ?=
 
 ifeq ($(SANITIZE),1)
 BUILD_DIR  ?= build-asan
+BUILD_TYPE ?= RelWithDebInfo
 SAN_FLAG   := ON
 else
 BUILD_DIR  ?= build
+BUILD_TYPE ?= Release
 SAN_FLAG   := OFF
 endif
 
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAURALIS_CUDA=$(CUDA) \
-               -DAURALIS_SANITIZE=$(SAN_FLAG) $(EXTRA_CMAKE_FLAGS)
+               -DAURALIS_SANITIZE=$(SAN_FLAG) -DAURALIS_WERROR=ON $(EXTRA_CMAKE_FLAGS)
 
-.PHONY: run test bench build configure deps-run deps-test format clean
+.PHONY: run test stress-test bench build configure deps-run deps-test format clean
 
 deps-run:
 	@packaging/install-deps.sh run
@@ -43,6 +47,13 @@ build: deps-run configure
 test: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest --output-on-failure --label-exclude bench -j $(JOBS)
+
+# A busy CI machine: two extra CPU-bound processes while the whole suite runs 5 times in a row
+# (ctest -j$(JOBS)); any failure stops it. Use it before resolving anything that touches timing.
+STRESS_RUNS ?= 5
+stress-test: deps-test configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	@tests/stress.sh $(BUILD_DIR) $(STRESS_RUNS) $(JOBS)
 
 bench: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)

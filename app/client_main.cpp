@@ -149,15 +149,15 @@ int main(int argc, char** argv) {
             return app::usageError(error);
         }
         core::LoadGenerator generator(o, clock);
-        QObject::connect(&generator, &core::LoadGenerator::finished, &app, [&] {
-            // Let the close handshakes go out before printing and leaving.
-            QTimer::singleShot(200, &app, [&] {
-                std::printf(
-                    "%s\n",
-                    QJsonDocument(generator.summary()).toJson(QJsonDocument::Indented).constData());
-                app.exit(generator.exitCode());
-            });
-        });
+        // Print and leave once every closing handshake is over (a node that does not answer
+        // is cut off by the client after WsClient::kCloseTimeoutMs).
+        const auto report = [&] {
+            std::printf(
+                "%s\n",
+                QJsonDocument(generator.summary()).toJson(QJsonDocument::Indented).constData());
+            app.exit(generator.exitCode());
+        };
+        QObject::connect(&generator, &core::LoadGenerator::closed, &app, report);
         app::onTerminationSignal(&app, [&generator](int) { emit generator.finished(); });
         std::fprintf(stderr, "auralis-client: %d listeners for %.1f s against %s\n", o.clients,
                      duration, qPrintable(url.toString()));
@@ -218,26 +218,24 @@ int main(int argc, char** argv) {
     if (live) {
         statsTimer.start(1000);
     }
-    auto finish = [&] {
-        listener.stop();
-        QTimer::singleShot(200, &app, [&] {
-            if (args.isSet("output") && !wav.close()) {
-                std::fprintf(stderr, "auralis-client: %s\n", wav.error().c_str());
-                app.exit(1);
-                return;
-            }
-            const core::ListenerStats& s = listener.stats();
-            std::fprintf(stderr,
-                         "\nreceived %llu chunks (%.1f s), %llu gaps, %llu node underruns, %llu "
-                         "playout underruns\n",
-                         static_cast<unsigned long long>(s.chunks),
-                         static_cast<double>(s.chunks) / 10.0,
-                         static_cast<unsigned long long>(s.gaps),
-                         static_cast<unsigned long long>(s.serverUnderruns),
-                         static_cast<unsigned long long>(s.playoutUnderruns));
-            app.exit(0);
-        });
-    };
+    auto finish = [&] { listener.stop(); };
+    // Leave once the closing handshake is over.
+    QObject::connect(&listener, &core::ListenerClient::stopped, &app, [&] {
+        if (args.isSet("output") && !wav.close()) {
+            std::fprintf(stderr, "auralis-client: %s\n", wav.error().c_str());
+            app.exit(1);
+            return;
+        }
+        const core::ListenerStats& s = listener.stats();
+        std::fprintf(stderr,
+                     "\nreceived %llu chunks (%.1f s), %llu gaps, %llu node underruns, %llu "
+                     "playout underruns\n",
+                     static_cast<unsigned long long>(s.chunks),
+                     static_cast<double>(s.chunks) / 10.0, static_cast<unsigned long long>(s.gaps),
+                     static_cast<unsigned long long>(s.serverUnderruns),
+                     static_cast<unsigned long long>(s.playoutUnderruns));
+        app.exit(0);
+    });
     app::onTerminationSignal(&app, [&](int) { finish(); });
     if (duration > 0) {
         QTimer::singleShot(static_cast<int>(duration * 1000), &app, finish);

@@ -73,7 +73,11 @@ void ListenerClient::stop() {
     m_reportTimer.stop();
     m_playoutTimer.stop();
     m_stallTimer.stop();
-    m_ws.close(protocol::kCloseNormal, "listener stopped");
+    const bool active = m_ws.isActive();
+    m_ws.close(protocol::kCloseNormal, "listener stopped"); // onClosed() emits stopped()
+    if (!active) {
+        QMetaObject::invokeMethod(this, &ListenerClient::stopped, Qt::QueuedConnection);
+    }
 }
 
 void ListenerClient::connectNow() {
@@ -259,7 +263,9 @@ void ListenerClient::onClosed(int code, const QString& reason) {
     m_stallTimer.stop();
     m_pending.clear();
     emit disconnected(code, reason);
-    if (!m_stopped && m_options.reconnect) {
+    if (m_stopped) {
+        emit stopped();
+    } else if (m_options.reconnect) {
         scheduleReconnect();
     }
 }

@@ -64,6 +64,7 @@ public:
     ~ListenerClient() override;
 
     void start();
+    /// Closes the connection (closing handshake) and stops reconnecting; emits stopped().
     void stop();
     bool isConnected() const { return m_ws.isOpen(); }
     const ListenerStats& stats() const { return m_stats; }
@@ -84,6 +85,8 @@ signals:
     void message(const QJsonObject& message);
     void disconnected(int code, const QString& reason);
     void reconnecting(int inMs);
+    /// After stop(): the connection has ended (its closing handshake is over).
+    void stopped();
 
 private:
     void connectNow();

@@ -41,7 +41,13 @@ LoadGenerator::LoadGenerator(LoadOptions options, const Clock& clock, QObject* p
         }
         m_neverRead.push_back(isNoRead);
         m_impaired.push_back(isImpaired);
-        m_listeners.push_back(new ListenerClient(o, m_clock, this));
+        auto* listener = new ListenerClient(o, m_clock, this);
+        connect(listener, &ListenerClient::stopped, this, [this] {
+            if (++m_stopped == m_listeners.size()) {
+                emit closed();
+            }
+        });
+        m_listeners.push_back(listener);
     }
     const int ramp = m_options.rampMs >= 0 ? m_options.rampMs : std::min(5000, 2 * n);
     m_rampTimer.setParent(this);

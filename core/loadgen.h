@@ -40,7 +40,10 @@ public:
     int connected() const;
 
 signals:
+    /// The run's time is up; every listener is closing.
     void finished();
+    /// After finished(): every listener's connection has ended.
+    void closed();
 
 private:
     LoadOptions m_options;
@@ -51,6 +54,7 @@ private:
     QTimer m_rampTimer;
     QTimer m_endTimer;
     std::size_t m_started = 0;
+    std::size_t m_stopped = 0;
     qint64 m_startUs = 0;
 };
 

@@ -195,6 +195,10 @@ void WsClient::sendBinary(const QByteArray& data) {
 }
 
 void WsClient::close(int code, const QByteArray& reason) {
+    if (m_state == State::Connecting || m_state == State::Handshake) {
+        abort(); // nothing to close gracefully yet
+        return;
+    }
     if (m_state != State::Open) {
         return;
     }

@@ -23,10 +23,12 @@ public:
     void open(const QUrl& url);
     void sendText(const QByteArray& utf8);
     void sendBinary(const QByteArray& data);
-    /// Starts the closing handshake.
+    /// Starts the closing handshake (before the handshake completed: aborts).
     void close(int code = 1000, const QByteArray& reason = {});
     void abort();
     bool isOpen() const { return m_state == State::Open; }
+    /// True from open() until the connection has ended (closed, aborted or failed).
+    bool isActive() const { return m_state != State::Idle && m_state != State::Closed; }
 
     /// While false nothing is read from the socket: the kernel buffers fill and the sender
     /// is throttled by TCP, as with a listener that stopped reading.

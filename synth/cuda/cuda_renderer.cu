@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 namespace auralis::synth::cuda {
 
@@ -15,6 +16,18 @@ namespace {
 
 constexpr int kVoiceThreads = 256;
 constexpr int kMaxCoef = kMaxPhraseFrames / dsp::kControlBlock + 1;
+
+// Every launch must fit the hardware's limits (1024 threads per block, 48 KiB of static and
+// default dynamic shared memory), or it fails at run time on the first GPU it meets.
+static_assert(kVoiceThreads > 0 && kVoiceThreads <= 1024, "voicesKernel block too large");
+static_assert(dsp::kFilterSegments > 0 && dsp::kFilterSegments <= 1024,
+              "filterKernel runs one thread per segment");
+static_assert(dsp::kReverbBlock > 0 && dsp::kReverbBlock <= 1024,
+              "reverbKernel runs one thread per frame of a block");
+static_assert(sizeof(dsp::Note) * kMaxWindowNotes <= 48 * 1024,
+              "voicesKernel stages every note of a window in shared memory");
+static_assert(dsp::kFilterSegments * (sizeof(dsp::SegmentSummary) + sizeof(float)) <= 48 * 1024,
+              "filterKernel's shared arrays");
 
 std::string describe(cudaError_t e, const char* call, const char* file, int line) {
     char buf[512];
@@ -61,9 +74,11 @@ __global__ void voicesKernel(const dsp::Note* __restrict__ notes, int noteCount,
     bus[i] = m;
 }
 
-// Both one-pole stages of one channel (blockIdx.x) as segmented scans.
-__global__ void filterKernel(const dsp::Mix6* __restrict__ bus, const float* __restrict__ coef,
-                             int frames, float* __restrict__ state, float* __restrict__ pad) {
+// Both one-pole stages of one channel (blockIdx.x) as segmented scans. Stage 2 reads `pad`,
+// which stage 1 wrote in this same launch: no pointer here may be __restrict__ (that allows
+// read-only-cache loads, ld.global.nc, of data written by the launch: undefined).
+__global__ void filterKernel(const dsp::Mix6* bus, const float* coef, int frames, float* state,
+                             float* pad) {
     __shared__ dsp::SegmentSummary sSeg[dsp::kFilterSegments];
     __shared__ float sStart[dsp::kFilterSegments];
     const int ch = blockIdx.x;
@@ -135,9 +150,25 @@ public:
 
     RenderStatus render(const RenderJob& job, RenderState& state, float* outL,
                         float* outR) override {
-        if (job.frames <= 0 || job.frames > kMaxPhraseFrames || job.noteCount > kMaxWindowNotes ||
-            job.coefCount > kMaxCoef) {
-            return fail("render job exceeds the sizes allocated at start-up");
+        if (job.frames <= 0 || job.frames > kMaxPhraseFrames) {
+            return fail("render job: frames out of range (1.." + std::to_string(kMaxPhraseFrames) +
+                        "): " + std::to_string(job.frames));
+        }
+        if (job.noteCount < 0 || job.noteCount > kMaxWindowNotes ||
+            (job.noteCount > 0 && job.notes == nullptr)) {
+            return fail("render job: note count out of range (0.." +
+                        std::to_string(kMaxWindowNotes) + "): " + std::to_string(job.noteCount));
+        }
+        // The filter reads coefficient (frame >> kControlBits) for every frame of the window.
+        const int coefNeeded = ((job.frames - 1) >> dsp::kControlBits) + 1;
+        if (job.coefCount < coefNeeded || job.coefCount > kMaxCoef || job.filterCoef == nullptr) {
+            return fail("render job: " + std::to_string(job.coefCount) +
+                        " filter coefficients for " + std::to_string(job.frames) +
+                        " frames (needs " + std::to_string(coefNeeded) + ".." +
+                        std::to_string(kMaxCoef) + ")");
+        }
+        if (outL == nullptr || outR == nullptr) {
+            return fail("render job: missing output buffers");
         }
         const std::size_t frames = static_cast<std::size_t>(job.frames);
         AURALIS_CUDA_TRY(cudaSetDevice(m_device));

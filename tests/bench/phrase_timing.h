@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 namespace auralis::bench {
@@ -25,6 +26,7 @@ struct PhraseTiming {
     double mean = 0;
     double max = 0;
     double realTimeFactor = 0; // seconds of audio per second of rendering, at p50
+    std::string device;        // the renderer of every timed phrase, or "mixed"
 };
 
 /// Nearest-rank percentile of unsorted samples (q in [0, 1]).
@@ -57,12 +59,16 @@ inline PhraseTiming timePhrases(synth::SynthEngine& engine, int phrases, int war
     }
     std::vector<double> ms;
     double seconds = 0;
+    std::string device;
     for (int i = 0; i < phrases; ++i) {
         const synth::PhraseOutput& out = engine.renderNext();
         ms.push_back(out.renderSeconds * 1000.0);
         seconds = static_cast<double>(out.frames) / synth::kSampleRate;
+        device = i == 0 || device == out.device ? std::string(out.device) : std::string("mixed");
     }
-    return summarize(std::move(ms), seconds);
+    PhraseTiming t = summarize(std::move(ms), seconds);
+    t.device = device;
+    return t;
 }
 
 } // namespace auralis::bench

@@ -6,6 +6,8 @@
 #include <QNetworkReply>
 #include <QSignalSpy>
 
+#include "patience.h"
+
 namespace auralis::test {
 
 struct SyncReply {
@@ -22,7 +24,7 @@ inline SyncReply syncRequest(QNetworkAccessManager& nam, const QUrl& url,
     QNetworkReply* reply = nam.sendCustomRequest(request, method, body);
     QSignalSpy done(reply, &QNetworkReply::finished);
     if (!reply->isFinished()) {
-        done.wait(10000);
+        done.wait(kPatienceMs);
     }
     SyncReply r;
     r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();

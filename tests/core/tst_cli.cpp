@@ -15,11 +15,11 @@ namespace {
 quint16 startNodeProcess(QProcess& p, const QStringList& extra = {}) {
     p.start(AURALIS_NODE_BIN,
             QStringList{"--port", "0", "--bind", "127.0.0.1", "--device", "cpu"} + extra);
-    if (!p.waitForStarted(5000)) {
+    if (!p.waitForStarted(kPatienceMs)) {
         return 0;
     }
     QByteArray out;
-    while (!out.contains('\n') && p.waitForReadyRead(10000)) {
+    while (!out.contains('\n') && p.waitForReadyRead(kPatienceMs)) {
         out += p.readAllStandardOutput();
     }
     const qsizetype colon = out.lastIndexOf(':', out.indexOf(" (WebSocket"));
@@ -40,7 +40,7 @@ private slots:
         node.terminate(); // SIGTERM
         QTRY_VERIFY(peer.has("shutdown"));
         QTRY_COMPARE(peer.closeCode, 1001);
-        QTRY_VERIFY_WITH_TIMEOUT(node.state() == QProcess::NotRunning, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(node.state() == QProcess::NotRunning, kPatienceMs);
         QCOMPARE(node.exitStatus(), QProcess::NormalExit);
         QCOMPARE(node.exitCode(), 0);
         const QByteArray log = node.readAllStandardError();
@@ -63,7 +63,7 @@ private slots:
         QFETCH(QString, message);
         QProcess p;
         p.start(AURALIS_NODE_BIN, args);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(p.waitForFinished(kPatienceMs));
         QCOMPARE(p.exitCode(), 2);
         QVERIFY2(QString::fromUtf8(p.readAllStandardError()).contains(message),
                  qPrintable(message));
@@ -76,12 +76,12 @@ private slots:
         QProcess second;
         second.start(AURALIS_NODE_BIN,
                      {"--port", QString::number(port), "--bind", "127.0.0.1", "--device", "cpu"});
-        QVERIFY(second.waitForFinished(10000));
+        QVERIFY(second.waitForFinished(kPatienceMs));
         QCOMPARE(second.exitCode(), 1);
         QVERIFY(second.readAllStandardError().contains("cannot listen on 127.0.0.1:" +
                                                        QByteArray::number(port)));
         first.terminate();
-        QVERIFY(first.waitForFinished(10000));
+        QVERIFY(first.waitForFinished(kPatienceMs));
     }
 
     void clientListensAndWritesAWav() {
@@ -90,7 +90,7 @@ private slots:
         QProcess client;
         client.start(AURALIS_CLIENT_BIN, {"--url", streamUrl(*node).toString(), "-o",
                                           dir.filePath("x.wav"), "--duration", "1.5", "--quiet"});
-        QTRY_VERIFY_WITH_TIMEOUT(client.state() == QProcess::NotRunning, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(client.state() == QProcess::NotRunning, kPatienceMs);
         QCOMPARE(client.exitCode(), 0);
         const QByteArray err = client.readAllStandardError();
         QVERIFY2(err.contains("0 gaps"), err.constData());
@@ -107,7 +107,7 @@ private slots:
         client.start(AURALIS_CLIENT_BIN,
                      {"--url", streamUrl(*node).toString(), "--clients", "5", "--duration", "1.5",
                       "--jitter-ms", "20", "--impaired", "0.4"});
-        QTRY_VERIFY_WITH_TIMEOUT(client.state() == QProcess::NotRunning, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(client.state() == QProcess::NotRunning, kPatienceMs);
         QCOMPARE(client.exitCode(), 0);
         const QJsonObject summary =
             QJsonDocument::fromJson(client.readAllStandardOutput()).object();
@@ -138,7 +138,7 @@ private slots:
         QFETCH(QString, message);
         QProcess p;
         p.start(AURALIS_CLIENT_BIN, args);
-        QVERIFY(p.waitForFinished(10000));
+        QVERIFY(p.waitForFinished(kPatienceMs));
         QCOMPARE(p.exitCode(), 2);
         QVERIFY2(QString::fromUtf8(p.readAllStandardError()).contains(message),
                  qPrintable(message));
@@ -158,15 +158,16 @@ private slots:
         listener.start();
         QTRY_COMPARE(welcomed.count(), 1);
         node.terminate();
-        QVERIFY(node.waitForFinished(10000));
-        QTRY_VERIFY_WITH_TIMEOUT(reconnecting.count() >= 2, 10000); // it keeps trying, backing off
+        QVERIFY(node.waitForFinished(kPatienceMs));
+        QTRY_VERIFY_WITH_TIMEOUT(reconnecting.count() >= 2,
+                                 kPatienceMs); // it keeps trying, backing off
         QProcess again;
         again.start(AURALIS_NODE_BIN,
                     {"--port", QString::number(port), "--bind", "127.0.0.1", "--device", "cpu"});
-        QTRY_VERIFY_WITH_TIMEOUT(welcomed.count() == 2, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(welcomed.count() == 2, kPatienceMs);
         QCOMPARE(listener.stats().connects, 2);
         again.terminate();
-        QVERIFY(again.waitForFinished(10000));
+        QVERIFY(again.waitForFinished(kPatienceMs));
     }
 };
 

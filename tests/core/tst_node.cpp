@@ -160,7 +160,7 @@ private slots:
         config.rendererFactory = [gate] { return std::make_unique<GatedRenderer>(gate); };
         auto node = startNode(config);
         Monitor m(*node, "starved");
-        QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().serverUnderruns >= 1, 8000);
+        QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().serverUnderruns >= 1, kPatienceMs);
         QTRY_VERIFY(m.listener.stats().warnings >= 1);
         QCOMPARE(m.listener.stats().gaps, std::uint64_t{0}); // silence keeps the timeline whole
         const QJsonObject c = clientStatus(*node, "starved");
@@ -168,7 +168,7 @@ private slots:
         gate->release();
         // Rendering resumes: real chunks flow again.
         const auto before = m.listener.stats().serverUnderruns;
-        QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().chunks > 60, 8000);
+        QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().chunks > 60, kPatienceMs);
         QVERIFY(m.listener.stats().serverUnderruns >= before);
         node->shutdown(0);
     }
@@ -297,15 +297,16 @@ private slots:
         } else if (cause == "utf8") {
             peer.sendText("{\"type\":\"\xff\xfe\"}");
         }
-        QTRY_VERIFY_WITH_TIMEOUT(peer.closeCode >= 0 || peer.resetErrno != 0, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(peer.closeCode >= 0 || peer.resetErrno != 0, kPatienceMs);
         QCOMPARE(peer.closeCode, code);
         // The node has half-closed but still reads: the peer's sends all go through.
         const int rounds = peer.chatterRounds;
-        QTRY_VERIFY_WITH_TIMEOUT(peer.chatterRounds >= rounds + 100 || peer.resetErrno != 0, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(peer.chatterRounds >= rounds + 100 || peer.resetErrno != 0,
+                                 kPatienceMs);
         QCOMPARE(peer.resetErrno, 0);
         QVERIFY(peer.eof); // the node's side is closed (FIN after its close frame)
         peer.finish();
-        QTRY_COMPARE_WITH_TIMEOUT(node->listenerCount(), cause == "full" ? 1 : 0, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(node->listenerCount(), cause == "full" ? 1 : 0, kPatienceMs);
     }
 
     // HTTP errors sent while the client is still sending (a body over the limit) arrive too:
@@ -317,10 +318,11 @@ private slots:
                      "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n");
         peer.startChattering();
         QTRY_VERIFY_WITH_TIMEOUT(peer.handshake.contains("\r\n\r\n") || peer.resetErrno != 0,
-                                 20000);
+                                 kPatienceMs);
         QVERIFY2(peer.handshake.startsWith("HTTP/1.1 413"), peer.handshake.constData());
         const int rounds = peer.chatterRounds;
-        QTRY_VERIFY_WITH_TIMEOUT(peer.chatterRounds >= rounds + 100 || peer.resetErrno != 0, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(peer.chatterRounds >= rounds + 100 || peer.resetErrno != 0,
+                                 kPatienceMs);
         QCOMPARE(peer.resetErrno, 0);
         QTRY_VERIFY(peer.eof);
         QVERIFY(peer.handshake.contains("too_large"));
@@ -388,7 +390,8 @@ private slots:
         QTRY_VERIFY(silent.open);
         silent.ws.setReading(false);
         // While it does not read, its backlog stays bounded and chunks are dropped for it.
-        QTRY_VERIFY_WITH_TIMEOUT(clientStatus(*node, "silent").value("dropped").toInt() > 0, 8000);
+        QTRY_VERIFY_WITH_TIMEOUT(clientStatus(*node, "silent").value("dropped").toInt() > 0,
+                                 kPatienceMs);
         for (const ListenerInfo& i : node->listeners()) {
             if (i.id == "silent") {
                 QVERIFY2(i.queuedBytes <=
@@ -398,7 +401,7 @@ private slots:
         }
         expectOnTime(m);
         // Past the bound it is disconnected; everyone else carries on.
-        QTRY_VERIFY_WITH_TIMEOUT(clientStatus(*node, "silent").isEmpty(), 8000);
+        QTRY_VERIFY_WITH_TIMEOUT(clientStatus(*node, "silent").isEmpty(), kPatienceMs);
         QCOMPARE(node->listenerCount(), 1);
         expectOnTime(m);
     }
@@ -466,7 +469,7 @@ private slots:
         // A body over 64 KiB is refused from its Content-Length, before it is sent.
         QTcpSocket raw;
         raw.connectToHost(QHostAddress::LocalHost, node->port());
-        QVERIFY(raw.waitForConnected(5000));
+        QVERIFY(raw.waitForConnected(kPatienceMs));
         raw.write("POST /api/control HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n");
         QTRY_VERIFY(raw.bytesAvailable() > 0 || raw.state() != QAbstractSocket::ConnectedState);
         raw.waitForReadyRead(1000);
@@ -493,7 +496,7 @@ private slots:
     void statusShowsListenersAndTheirReports() {
         auto node = startNode();
         Monitor m(*node, "reporter");
-        QTRY_VERIFY_WITH_TIMEOUT(clientStatus(*node, "reporter").contains("report"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(clientStatus(*node, "reporter").contains("report"), kPatienceMs);
         const QJsonObject c = clientStatus(*node, "reporter");
         QCOMPARE(c.value("tier").toString(), QString("minimal"));
         QVERIFY(c.value("chunks_sent").toInt() > 0);
@@ -579,7 +582,7 @@ private slots:
         LoadGenerator generator(o, clock);
         QSignalSpy finished(&generator, &LoadGenerator::finished);
         generator.start();
-        QVERIFY(finished.wait(10000));
+        QVERIFY(finished.wait(kPatienceMs));
         const QJsonObject summary = generator.summary();
         QCOMPARE(generator.exitCode(), 0);
         QCOMPARE(summary.value("reading_clients").toInt(), 18);

@@ -5,6 +5,7 @@
 #include "synth/device.h"
 #include "synth/engine.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -58,11 +59,20 @@ int main(int argc, char** argv) {
     const char* jsonPath = nullptr;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--phrases") == 0 && i + 1 < argc) {
-            phrases = std::max(50, std::atoi(argv[++i]));
+            phrases = std::atoi(argv[++i]);
+            if (phrases < 1) {
+                std::fprintf(stderr, "--phrases must be at least 1\n");
+                return 2;
+            }
         } else if (std::strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             jsonPath = argv[++i];
         } else {
-            std::fprintf(stderr, "usage: %s [--phrases N>=50] [--json FILE]\n", argv[0]);
+            std::fprintf(stderr,
+                         "usage: %s [--phrases N] [--json FILE]\n"
+                         "  N timed phrases per device (default 100); the parity check renders\n"
+                         "  min(N, 8) phrases per preset (at least 2), so --phrases 2 is a quick\n"
+                         "  pass, e.g. under compute-sanitizer\n",
+                         argv[0]);
             return 2;
         }
     }
@@ -78,10 +88,11 @@ int main(int argc, char** argv) {
               std::to_string(probe->gpuBytesTotal() >> 20) + " MiB");
     probe.reset();
 
+    const int parityPhrases = std::clamp(phrases, 2, 8);
     for (const Preset preset : kAllPresets) {
         bool stayed = false;
         const double worst =
-            parity(presetParams(preset, 2), 31 + static_cast<int>(preset), 8, stayed);
+            parity(presetParams(preset, 2), 31 + static_cast<int>(preset), parityPhrases, stayed);
         char buf[160];
         std::snprintf(buf, sizeof buf, "parity %s: largest |cuda - cpu| = %.3g (limit 1e-4)",
                       std::string(presetName(preset)).c_str(), worst);
@@ -94,6 +105,12 @@ int main(int argc, char** argv) {
     SynthEngine gpu(2026, bench::benchmarkParams(), cudaRenderer(reason));
     const bench::PhraseTiming tc = bench::timePhrases(cpu, phrases);
     const bench::PhraseTiming tg = bench::timePhrases(gpu, phrases);
+    // A GPU row is only a GPU row if every timed phrase ran on CUDA and nothing fell back:
+    // otherwise CPU timings would be reported as "cuda".
+    check(tg.device == "cuda", "every timed GPU phrase rendered on cuda (got: " + tg.device + ")");
+    check(gpu.gpuFailures() == 0,
+          "no GPU failures during the benchmark (" + std::to_string(gpu.gpuFailures()) + ")");
+    check(tc.device == "cpu", "every timed CPU phrase rendered on cpu (got: " + tc.device + ")");
     std::printf("bench cpu : p50 %.3f ms  p99 %.3f ms  max %.3f ms  %.0fx real time\n", tc.p50,
                 tc.p99, tc.max, tc.realTimeFactor);
     std::printf("bench cuda: p50 %.3f ms  p99 %.3f ms  max %.3f ms  %.0fx real time\n", tg.p50,
@@ -103,12 +120,15 @@ int main(int argc, char** argv) {
         if (std::FILE* f = std::fopen(jsonPath, "w")) {
             std::fprintf(f,
                          "{\"gpu\": \"%s\", \"phrases\": %d,\n"
-                         " \"cpu\": {\"p50_ms\": %.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f, "
-                         "\"realtime_x\": %.1f},\n"
-                         " \"cuda\": {\"p50_ms\": %.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f, "
-                         "\"realtime_x\": %.1f},\n \"failures\": %d}\n",
-                         reason.c_str(), phrases, tc.p50, tc.p99, tc.max, tc.realTimeFactor, tg.p50,
-                         tg.p99, tg.max, tg.realTimeFactor, g_failures);
+                         " \"cpu\": {\"kind\": \"%s\", \"p50_ms\": %.4f, \"p99_ms\": %.4f, "
+                         "\"max_ms\": %.4f, \"realtime_x\": %.1f},\n"
+                         " \"cuda\": {\"kind\": \"%s\", \"gpu_failures\": %llu, \"p50_ms\": %.4f, "
+                         "\"p99_ms\": %.4f, \"max_ms\": %.4f, \"realtime_x\": %.1f},\n"
+                         " \"failures\": %d}\n",
+                         reason.c_str(), phrases, tc.device.c_str(), tc.p50, tc.p99, tc.max,
+                         tc.realTimeFactor, tg.device.c_str(),
+                         static_cast<unsigned long long>(gpu.gpuFailures()), tg.p50, tg.p99, tg.max,
+                         tg.realTimeFactor, g_failures);
             std::fclose(f);
         }
     }

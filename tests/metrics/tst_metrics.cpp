@@ -196,7 +196,7 @@ private slots:
         config.rendererFactory = [gate] { return std::make_unique<GatedRenderer>(gate); };
         auto node = startNode(config);
         TestListener l(*node, "starved", "tier=minimal");
-        QTRY_VERIFY_WITH_TIMEOUT(l.client->stats().serverUnderruns >= 2, 8000);
+        QTRY_VERIFY_WITH_TIMEOUT(l.client->stats().serverUnderruns >= 2, kPatienceMs);
         const double counted =
             scrape(*node).value("buffer_underruns_total", {{"client_id", "starved"}});
         QVERIFY(counted >= 2);
@@ -214,7 +214,7 @@ private slots:
         silent.ws.setReading(false);
         QTRY_VERIFY_WITH_TIMEOUT(
             scrape(*node).value("websocket_send_errors_total", {{"error_type", "timeout"}}) > 0,
-            10000);
+            kPatienceMs);
         QCOMPARE(
             scrape(*node).value("websocket_send_errors_total", {{"error_type", "encoding_error"}}),
             0.0);
@@ -228,11 +228,11 @@ private slots:
         scrape(*node, nullptr, &raw);
         QProcess promtool;
         promtool.start("promtool", {"check", "metrics"});
-        QVERIFY2(promtool.waitForStarted(5000),
+        QVERIFY2(promtool.waitForStarted(kPatienceMs),
                  "promtool is installed by packaging/install-deps.sh test");
         promtool.write(raw);
         promtool.closeWriteChannel();
-        QVERIFY(promtool.waitForFinished(20000));
+        QVERIFY(promtool.waitForFinished(kPatienceMs));
         const QString out =
             QString::fromUtf8(promtool.readAllStandardOutput() + promtool.readAllStandardError());
         // Exit 1 would be a parse error. Exit 3 lists lint findings: the only ones allowed are

@@ -120,12 +120,12 @@ private slots:
                             "--storage.tsdb.path=" + m_dir.filePath("data"),
                             QString("--web.listen-address=127.0.0.1:%1").arg(m_promPort),
                             "--log.level=warn"});
-        QVERIFY2(m_prometheus.waitForStarted(10000),
+        QVERIFY2(m_prometheus.waitForStarted(kPatienceMs),
                  "prometheus is installed by packaging/install-deps.sh test");
         QTRY_VERIFY_WITH_TIMEOUT(
-            api("/api/v1/query", QUrlQuery("query=up")).value("status") == "success", 20000);
+            api("/api/v1/query", QUrlQuery("query=up")).value("status") == "success", kPatienceMs);
         QTRY_VERIFY_WITH_TIMEOUT(query("up").size() == 1 && valueOf(query("up").at(0)) == 1.0,
-                                 20000);
+                                 kPatienceMs);
 
         // Underruns: the held phrase runs out for every listener; then rendering resumes.
         QTRY_VERIFY2_WITH_TIMEOUT(m_listeners[0]->stats().serverUnderruns >= 3,
@@ -133,18 +133,18 @@ private slots:
                                                  .arg(m_listeners[0]->stats().chunks)
                                                  .arg(m_listeners[0]->stats().lastSeq)
                                                  .arg(m_node->scheduler().stats().phrases)),
-                                  15000);
+                                  kPatienceMs);
         m_gate->release();
         // Let Prometheus see several scrapes with the underruns in them.
-        QTRY_VERIFY_WITH_TIMEOUT(single("sum(buffer_underruns_total)") >= 3, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(single("sum(buffer_underruns_total)") >= 3, kPatienceMs);
         const double scrapes = single("count_over_time(up[1m])");
-        QTRY_VERIFY_WITH_TIMEOUT(single("count_over_time(up[1m])") >= scrapes + 3, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(single("count_over_time(up[1m])") >= scrapes + 3, kPatienceMs);
     }
 
     void cleanupTestCase() {
         m_gate->release();
         m_prometheus.terminate();
-        m_prometheus.waitForFinished(10000);
+        m_prometheus.waitForFinished(kPatienceMs);
         m_listeners.clear();
         m_node.reset();
     }

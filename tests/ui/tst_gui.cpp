@@ -2,6 +2,7 @@
 // thread), simulated listeners (own thread) and the window. Every panel receives data, the
 // per-client panels show the listeners, colours follow the thresholds, pause stops redraws,
 // controls reach the node; and the `auralis` binary does the same end to end.
+#include "../common/patience.h"
 #include "core/loadgen.h"
 #include "core/node.h"
 #include "ui/main_window.h"
@@ -9,14 +10,68 @@
 #include <QApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QPointer>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QThread>
 #include <QtTest>
 
+#include <functional>
+#include <vector>
+
 using namespace auralis;
+using auralis::test::kPatienceMs;
 
 namespace {
+
+// A worker thread and the objects moved to it. Destroyed — also when a check failed and the
+// test returned early — it tears each object down in its own thread (newest first), then
+// stops the thread: nothing runs on after what it uses is gone.
+class Worker {
+public:
+    explicit Worker(const char* name) {
+        m_thread.setObjectName(name);
+        m_thread.start();
+    }
+    ~Worker() {
+        for (auto it = m_teardowns.rbegin(); it != m_teardowns.rend(); ++it) {
+            QMetaObject::invokeMethod(m_context, *it, Qt::BlockingQueuedConnection);
+        }
+        delete m_context.data();
+        m_thread.quit();
+        m_thread.wait();
+    }
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+
+    /// Moves `object` to the thread; `teardown` runs there at the end (default: delete).
+    template <class T>
+    T* adopt(T* object, std::function<void(T*)> teardown = {}) {
+        object->moveToThread(&m_thread);
+        if (!m_context) {
+            m_context = new QObject;
+            m_context->moveToThread(&m_thread);
+        }
+        m_teardowns.push_back([object, teardown] {
+            if (teardown) {
+                teardown(object);
+            }
+            delete object;
+        });
+        return object;
+    }
+    /// Runs `f` in the worker thread and waits for it.
+    template <class F>
+    void run(F f) {
+        QMetaObject::invokeMethod(m_context, f, Qt::BlockingQueuedConnection);
+    }
+
+private:
+    QThread m_thread;
+    QPointer<QObject> m_context;
+    std::vector<std::function<void()>> m_teardowns;
+};
+
 QString color(const QJsonObject& report, const char* panel) {
     return report.value(panel).toObject().value("headline_color").toString();
 }
@@ -32,52 +87,50 @@ class TestGui : public QObject {
     Q_OBJECT
 private slots:
     void theWindowShowsALiveNode() {
-        QThread nodeThread;
-        nodeThread.start();
+        // Declared in the order they may be torn down in reverse: listeners before the clock
+        // they read, the watcher before the node it scrapes.
+        core::SteadyClock clock;
+        Worker nodeThread("node");
+        Worker watcherThread("watcher");
+        Worker listenerThread("listeners");
         core::NodeConfig config;
         config.bind = QHostAddress::LocalHost;
         config.port = 0;
         config.device = synth::DevicePreference::Cpu;
-        auto* node = new core::Node(config);
-        node->moveToThread(&nodeThread);
+        auto* node = nodeThread.adopt(new core::Node(config));
         bool started = false;
         QString error;
-        QMetaObject::invokeMethod(
-            node, [&] { started = node->start(&error); }, Qt::BlockingQueuedConnection);
-        QVERIFY2(started, qPrintable(error));
         quint16 port = 0;
-        QMetaObject::invokeMethod(
-            node, [&] { port = node->port(); }, Qt::BlockingQueuedConnection);
+        nodeThread.run([&] {
+            started = node->start(&error);
+            port = node->port();
+        });
+        QVERIFY2(started, qPrintable(error));
 
-        QThread watcherThread;
-        watcherThread.start();
-        auto* watcher = new ui::NodeWatcher(QUrl(QString("http://127.0.0.1:%1").arg(port)), 250);
-        watcher->moveToThread(&watcherThread);
+        auto* watcher = watcherThread.adopt(
+            new ui::NodeWatcher(QUrl(QString("http://127.0.0.1:%1").arg(port)), 250),
+            std::function<void(ui::NodeWatcher*)>([](ui::NodeWatcher* w) { w->stop(); }));
         ui::MainWindow window;
         window.addNode("local", watcher);
         window.show();
         QMetaObject::invokeMethod(watcher, &ui::NodeWatcher::start);
 
-        QThread listenerThread;
-        listenerThread.start();
-        core::SteadyClock clock;
         core::LoadOptions load;
         load.url = QUrl(QString("ws://127.0.0.1:%1/ws/stream").arg(port));
         load.clients = 12;
         load.durationSeconds = 120;
         load.idPrefix = "sim";
-        auto* listeners = new core::LoadGenerator(load, clock);
-        listeners->moveToThread(&listenerThread);
+        auto* listeners = listenerThread.adopt(new core::LoadGenerator(load, clock));
         QMetaObject::invokeMethod(listeners, &core::LoadGenerator::start);
 
         // Every panel fills; 12 listeners: the stat is yellow (11-15), depth draws the worst 8.
         QTRY_VERIFY_WITH_TIMEOUT(
             window.report().value("connections").toObject().value("value").toString() == "12",
-            15000);
+            kPatienceMs);
         QTRY_VERIFY_WITH_TIMEOUT(
-            window.report().value("depth").toObject().value("series").toInt() == 8, 10000);
+            window.report().value("depth").toObject().value("series").toInt() == 8, kPatienceMs);
         QTRY_VERIFY_WITH_TIMEOUT(
-            window.report().value("latency").toObject().value("points").toInt() > 0, 10000);
+            window.report().value("latency").toObject().value("points").toInt() > 0, kPatienceMs);
         const QJsonObject r = window.report();
         QCOMPARE(r.value("connections").toObject().value("color").toString(), QString("#fade2a"));
         QVERIFY(
@@ -108,7 +161,7 @@ private slots:
         auto* controls = window.controls();
         QSignalSpy controlled(watcher, &ui::NodeWatcher::controlResult);
         emit controls->controlRequested(QJsonObject{{"preset", "sleep"}});
-        QVERIFY(controlled.wait(5000));
+        QVERIFY(controlled.wait(kPatienceMs));
         QVERIFY2(controls->resultText().startsWith("✔"), qPrintable(controls->resultText()));
 
         // Pause: scraping goes on (nothing is lost), no snapshot is published.
@@ -120,23 +173,6 @@ private slots:
         scrapes.clear();
         QTRY_VERIFY(scrapes.count() >= 3);
         QCOMPARE(snapshots.count(), 0);
-
-        QMetaObject::invokeMethod(listeners, [listeners] {
-            emit listeners->finished();
-            listeners->deleteLater();
-        });
-        listenerThread.quit();
-        listenerThread.wait();
-        QMetaObject::invokeMethod(watcher, [watcher] {
-            watcher->stop();
-            watcher->deleteLater();
-        });
-        watcherThread.quit();
-        watcherThread.wait();
-        QMetaObject::invokeMethod(
-            node, [node] { delete node; }, Qt::BlockingQueuedConnection);
-        nodeThread.quit();
-        nodeThread.wait();
     }
 
     void statColoursFollowTheThresholds() {
@@ -160,7 +196,7 @@ private slots:
                   {"--port", "0", "--bind", "127.0.0.1", "--device", "cpu", "--demo", "3",
                    "--scrape-interval", "250", "--quit-after", "6", "--report",
                    dir.filePath("report.json"), "--screenshot", dir.filePath("shot.png")});
-        QTRY_VERIFY_WITH_TIMEOUT(app.state() == QProcess::NotRunning, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(app.state() == QProcess::NotRunning, kPatienceMs);
         QCOMPARE(app.exitCode(), 0);
         QFile f(dir.filePath("report.json"));
         QVERIFY(f.open(QIODevice::ReadOnly));

@@ -22,6 +22,7 @@
 #include <random>
 
 using namespace auralis::ui;
+using auralis::test::kPatienceMs;
 
 namespace {
 
@@ -207,7 +208,7 @@ private slots:
         QProcess promtool;
         promtool.start("promtool", {"tsdb", "create-blocks-from", "openmetrics",
                                     m_dir.filePath("data.om"), m_dir.filePath("tsdb")});
-        QVERIFY2(promtool.waitForFinished(60000),
+        QVERIFY2(promtool.waitForFinished(kPatienceMs),
                  "promtool is installed by packaging/install-deps.sh test");
         QVERIFY2(promtool.exitCode() == 0, promtool.readAllStandardError().constData());
 
@@ -225,13 +226,13 @@ private slots:
                                           "--storage.tsdb.retention.time=30d",
                                           QString("--web.listen-address=127.0.0.1:%1").arg(m_port),
                                           "--log.level=error"});
-        QVERIFY(m_prometheus.waitForStarted(10000));
-        QTRY_VERIFY_WITH_TIMEOUT(prometheus("count(ctr)", m_endMs).size() == 1, 30000);
+        QVERIFY(m_prometheus.waitForStarted(kPatienceMs));
+        QTRY_VERIFY_WITH_TIMEOUT(prometheus("count(ctr)", m_endMs).size() == 1, kPatienceMs);
     }
 
     void cleanupTestCase() {
         m_prometheus.terminate();
-        m_prometheus.waitForFinished(10000);
+        m_prometheus.waitForFinished(kPatienceMs);
     }
 
     void rateWithResetsAndExtrapolation() {
