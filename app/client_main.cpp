@@ -1,9 +1,9 @@
 // auralis-client: a command-line listener (jitter buffer, WAV output, live stats, reports,
 // reconnect) or, with --clients N, the load generator. Argument parsing and wiring only.
 #include "app/common.h"
-#include "core/listener.h"
-#include "core/loadgen.h"
-#include "core/protocol.h"
+#include "client/listener.h"
+#include "client/loadgen.h"
+#include "protocol/protocol.h"
 #include "synth/pcm.h"
 
 #include <QCommandLineParser>
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
     }
     bool ok = true;
     QString error;
-    core::Impairment impairment;
+    client::Impairment impairment;
     impairment.delayMs = intOption(args, "delay-ms", 0, 60000, ok, error);
     impairment.jitterMs = intOption(args, "jitter-ms", 0, 60000, ok, error);
     impairment.stallEveryMs = intOption(args, "stall-every-ms", 0, 3600000, ok, error);
@@ -123,10 +123,10 @@ int main(int argc, char** argv) {
     if ((impairment.stallMs > 0) != (impairment.stallEveryMs > 0)) {
         return app::usageError("--stall-ms and --stall-every-ms go together");
     }
-    core::SteadyClock clock;
+    SteadyClock clock;
 
     if (load) {
-        core::LoadOptions o;
+        client::LoadOptions o;
         o.url = url;
         o.clients = intOption(args, "clients", 1, 100000, ok, error);
         o.durationSeconds = duration;
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
         }
         o.noReadFraction = doubleOption(args, "no-read", 0, 1, ok, error);
         o.idPrefix = args.value("id-prefix");
-        if (!core::protocol::isValidClientId(o.idPrefix) && o.idPrefix.size() <= 50) {
+        if (!protocol::isValidClientId(o.idPrefix) && o.idPrefix.size() <= 50) {
             return app::usageError("--id-prefix must be 1-50 characters of A-Z a-z 0-9 _ -");
         }
         if (args.isSet("ramp-ms")) {
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
         if (!ok) {
             return app::usageError(error);
         }
-        core::LoadGenerator generator(o, clock);
+        client::LoadGenerator generator(o, clock);
         // Print and leave once every closing handshake is over (a node that does not answer
         // is cut off by the client after WsClient::kCloseTimeoutMs).
         const auto report = [&] {
@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
                 QJsonDocument(generator.summary()).toJson(QJsonDocument::Indented).constData());
             app.exit(generator.exitCode());
         };
-        QObject::connect(&generator, &core::LoadGenerator::closed, &app, report);
+        QObject::connect(&generator, &client::LoadGenerator::closed, &app, report);
         app::onTerminationSignal(&app, [&generator](int) { emit generator.finished(); });
         std::fprintf(stderr, "auralis-client: %d listeners for %.1f s against %s\n", o.clients,
                      duration, qPrintable(url.toString()));
@@ -165,46 +165,46 @@ int main(int argc, char** argv) {
         return QCoreApplication::exec();
     }
 
-    core::ListenerClient::Options o;
+    client::ListenerClient::Options o;
     o.url = url;
     o.format = format;
     o.tier = args.value("tier");
     o.clientId = args.value("client-id");
     o.impairment = impairment;
-    core::ListenerClient listener(o, clock);
+    client::ListenerClient listener(o, clock);
     synth::WavWriter wav;
     if (args.isSet("output") && !wav.open(args.value("output").toStdString())) {
         return app::usageError(QString::fromStdString(wav.error()));
     }
     QObject::connect(
-        &listener, &core::ListenerClient::audio, &app, [&](qint64, const QByteArray& pcm, bool) {
+        &listener, &client::ListenerClient::audio, &app, [&](qint64, const QByteArray& pcm, bool) {
             if (args.isSet("output")) {
                 wav.write(reinterpret_cast<const std::int16_t*>(pcm.constData()), pcm.size() / 4);
             }
         });
-    QObject::connect(&listener, &core::ListenerClient::welcomed, &app, [](const QJsonObject& w) {
+    QObject::connect(&listener, &client::ListenerClient::welcomed, &app, [](const QJsonObject& w) {
         std::fprintf(stderr, "\rconnected as %s (%s, tier %s, %d ms buffer)\n",
                      qPrintable(w.value("client_id").toString()),
                      qPrintable(w.value("format").toString()),
                      qPrintable(w.value("tier").toString()), w.value("target_ms").toInt());
     });
-    QObject::connect(&listener, &core::ListenerClient::message, &app, [](const QJsonObject& m) {
+    QObject::connect(&listener, &client::ListenerClient::message, &app, [](const QJsonObject& m) {
         const QString type = m.value("type").toString();
         if (type == "warning" || type == "error" || type == "tier" || type == "shutdown") {
             std::fprintf(stderr, "\r%s: %s\n", qPrintable(type),
                          QJsonDocument(m).toJson(QJsonDocument::Compact).constData());
         }
     });
-    QObject::connect(&listener, &core::ListenerClient::disconnected, &app,
+    QObject::connect(&listener, &client::ListenerClient::disconnected, &app,
                      [](int code, const QString& reason) {
                          std::fprintf(stderr, "\rdisconnected (%d %s)\n", code, qPrintable(reason));
                      });
-    QObject::connect(&listener, &core::ListenerClient::reconnecting, &app,
+    QObject::connect(&listener, &client::ListenerClient::reconnecting, &app,
                      [](int ms) { std::fprintf(stderr, "reconnecting in %.1f s\n", ms / 1000.0); });
     const bool live = !args.isSet("quiet") && isatty(fileno(stderr));
     QTimer statsTimer;
     QObject::connect(&statsTimer, &QTimer::timeout, &app, [&] {
-        const core::ListenerStats& s = listener.stats();
+        const client::ListenerStats& s = listener.stats();
         std::fprintf(stderr,
                      "\rseq %lld  chunks %llu  buffer %5.0f ms  gaps %llu  underruns %llu/%llu  "
                      "jitter p95 %.1f ms   ",
@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
                      s.bufferMs, static_cast<unsigned long long>(s.gaps),
                      static_cast<unsigned long long>(s.serverUnderruns),
                      static_cast<unsigned long long>(s.playoutUnderruns),
-                     core::percentile(s.jitterMs, 0.95));
+                     client::percentile(s.jitterMs, 0.95));
         std::fflush(stderr);
     });
     if (live) {
@@ -220,13 +220,13 @@ int main(int argc, char** argv) {
     }
     auto finish = [&] { listener.stop(); };
     // Leave once the closing handshake is over.
-    QObject::connect(&listener, &core::ListenerClient::stopped, &app, [&] {
+    QObject::connect(&listener, &client::ListenerClient::stopped, &app, [&] {
         if (args.isSet("output") && !wav.close()) {
             std::fprintf(stderr, "auralis-client: %s\n", wav.error().c_str());
             app.exit(1);
             return;
         }
-        const core::ListenerStats& s = listener.stats();
+        const client::ListenerStats& s = listener.stats();
         std::fprintf(stderr,
                      "\nreceived %llu chunks (%.1f s), %llu gaps, %llu node underruns, %llu "
                      "playout underruns\n",

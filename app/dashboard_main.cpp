@@ -3,8 +3,8 @@
 // the panels. The offline demo runs auralis-client as a child process. Wiring only.
 #include "app/common.h"
 #include "core/node.h"
+#include "monitor/node_watcher.h"
 #include "ui/main_window.h"
-#include "ui/node_watcher.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -97,8 +97,8 @@ int main(int argc, char** argv) {
     QApplication app(argc, argv);
     QApplication::setApplicationName("auralis");
     QApplication::setApplicationVersion(AURALIS_VERSION);
-    qRegisterMetaType<std::shared_ptr<const ui::DashboardSnapshot>>();
-    qRegisterMetaType<ui::DashboardOptions>();
+    qRegisterMetaType<std::shared_ptr<const monitor::DashboardSnapshot>>();
+    qRegisterMetaType<monitor::DashboardOptions>();
 
     QCommandLineParser args;
     args.setApplicationDescription(
@@ -156,16 +156,16 @@ int main(int argc, char** argv) {
     watchers.start();
     ui::MainWindow window;
     const auto watch = [&](const QString& label, const QUrl& url) {
-        auto* w = new ui::NodeWatcher(url, interval);
+        auto* w = new monitor::NodeWatcher(url, interval);
         w->moveToThread(&watchers);
         QObject::connect(&watchers, &QThread::finished, w, &QObject::deleteLater);
         window.addNode(label, w);
-        QMetaObject::invokeMethod(w, &ui::NodeWatcher::start);
+        QMetaObject::invokeMethod(w, &monitor::NodeWatcher::start);
         return w;
     };
 
     LocalNode local;
-    ui::NodeWatcher* localWatcher = nullptr;
+    monitor::NodeWatcher* localWatcher = nullptr;
     const auto startLocal = [&]() -> bool {
         QString error;
         config.port = requestedPort;

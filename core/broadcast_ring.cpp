@@ -1,6 +1,6 @@
 #include "core/broadcast_ring.h"
 
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 
 #include <chrono>
 #include <cstring>

@@ -1,14 +1,15 @@
-// The streaming node: one TCP port serving HTTP and the WebSocket endpoint /ws/stream, the
-// phrase scheduler, the broadcast ring and every listener's session with deadline pacing.
-// A Node lives in one thread (the one that runs its event loop, never the GUI thread);
-// call its methods from that thread. The scheduler renders on its own thread.
+// The streaming node: wires the phrase scheduler and broadcast ring (the stream), the HTTP
+// server with its WebSocket upgrade (http_server.h), listener admission and sessions
+// (session.h), the pacing queue (pacing_queue.h), the API (node_api.h), metrics and
+// maintenance, and shutdown. A Node lives in one thread (the one that runs its event loop,
+// never the GUI thread); call its methods from that thread. The scheduler renders on its own.
 #pragma once
 
 #include "core/broadcast_ring.h"
-#include "core/clock.h"
 #include "core/http.h"
-#include "core/pacing.h"
 #include "core/scheduler.h"
+#include "core/session.h"
+#include "protocol/clock.h"
 #include "synth/device.h"
 
 #include <QHostAddress>
@@ -17,20 +18,18 @@
 #include <QTimer>
 
 #include <functional>
-#include <map>
 #include <memory>
-#include <queue>
 #include <unordered_map>
 #include <vector>
 
-namespace auralis::core {
-class NodeMetrics;
-class WsConnection;
-} // namespace auralis::core
-class QTcpServer;
 class QTcpSocket;
 
 namespace auralis::core {
+
+class HttpServer;
+class NodeMetrics;
+class PacingQueue;
+class WsConnection;
 
 struct NodeConfig {
     QHostAddress bind = QHostAddress::Any;
@@ -63,29 +62,6 @@ struct NodeConfig {
     int maintenanceIntervalMs = 60000; // heap-trim check
 };
 
-/// What the node knows about one listener (for /api/status and tests).
-struct ListenerInfo {
-    QString id;
-    QString format;
-    QString remote;
-    QString tier;
-    QString requestedTier;
-    int targetMs = 0;
-    double connectedSeconds = 0;
-    qint64 cursor = 0;
-    qint64 depthChunks = 0; // rendered chunks ahead of its cursor
-    std::uint64_t sent = 0;
-    std::uint64_t underruns = 0;
-    std::uint64_t dropped = 0;
-    std::uint64_t resyncs = 0;
-    qint64 queuedBytes = 0; // written but not yet sent to the socket (the bounded backlog)
-    double jitterP95Ms = 0;
-    bool reported = false;
-    double reportBufferMs = 0;
-    std::uint64_t reportUnderruns = 0;
-    double reportAgeSeconds = 0;
-};
-
 class Node : public QObject {
     Q_OBJECT
 public:
@@ -105,13 +81,21 @@ public:
     using Route = std::function<http::Response(const http::Request&)>;
     void addRoute(const QByteArray& path, const QByteArray& method, Route handler);
 
+    /// Applies a control request from `who` (validated as a whole; logged).
+    ControlOutcome control(const QJsonObject& request, const QString& who);
+    /// The Prometheus exposition, gauges collected now.
+    std::string scrapeMetrics();
+
     QJsonObject statusJson() const;
     std::vector<ListenerInfo> listeners() const;
     int listenerCount() const { return static_cast<int>(m_sessions.size()); }
     PhraseScheduler& scheduler() { return *m_scheduler; }
+    const PhraseScheduler& scheduler() const { return *m_scheduler; }
     const BroadcastRing& ring() const { return m_ring; }
     const Clock& clock() const { return *m_clock; }
+    const NodeConfig& config() const { return m_config; }
     const QString& deviceReason() const { return m_deviceReason; }
+    double uptimeSeconds() const;
 
 signals:
     void listenerJoined(const QString& id);
@@ -119,35 +103,12 @@ signals:
     void stopped();
 
 private:
-    struct Session;
-    struct HttpConnection;
-
-    void onNewTcpConnection();
-    void onHttpReadyRead(QTcpSocket* socket);
-    void closeHttp(QTcpSocket* socket);
-    void addBuiltinRoutes();
-    http::Response route(const http::Request& request);
-    http::Response controlRoute(const http::Request& request);
-    http::Response metricsResponse();
-    void upgradeToWebSocket(QTcpSocket* socket, const http::Request& request);
-    void onNewWebSocket(WsConnection* ws, const http::Request& request);
-    void onTextMessage(Session& s, const QByteArray& utf8);
-    void onBinaryMessage(Session& s);
-    bool allowMessage(Session& s);
-    void closeSession(Session& s, int code, const QString& reason);
+    void admit(QTcpSocket* socket, const http::Request& request);
     void removeSession(WsConnection* ws);
-    void sendJson(Session& s, const QJsonObject& message);
-    void sendChunk(Session& s, qint64 nowUs);
-    void serve(Session& s, qint64 nowUs);
-    void sendStatus(Session& s, qint64 nowUs);
-    void applyTier(Session& s, protocol::Tier tier, const QString& reason);
-    void schedule(Session& s);
-    void armTimer();
-    void onPaceTimer();
+    void onDue(quint64 serial, qint64 deadlineUs);
+    void maintain();
     void finishShutdown();
     void maybeStopped();
-    QJsonObject welcome(const Session& s) const;
-    ListenerInfo info(const Session& s, qint64 nowUs) const;
 
     NodeConfig m_config;
     std::unique_ptr<Clock> m_ownClock;
@@ -155,20 +116,16 @@ private:
     BroadcastRing m_ring;
     std::unique_ptr<NodeMetrics> m_metrics;
     std::unique_ptr<PhraseScheduler> m_scheduler;
+    std::unique_ptr<SessionContext> m_context; // what every session shares
+    HttpServer* m_http;
+    PacingQueue* m_pacing;
     QTimer m_maintenance;
     double m_rssAfterTrim = 0;
     std::uint64_t m_heapTrims = 0;
     QString m_deviceReason;
-    QTcpServer* m_tcp = nullptr;
-    std::unordered_map<QTcpSocket*, std::unique_ptr<HttpConnection>> m_http;
-    std::unordered_map<WsConnection*, std::unique_ptr<Session>> m_sessions;
-    std::map<QByteArray, std::map<QByteArray, Route>> m_routes; // path -> method -> handler
-    // Pacing: (deadline, serial) min-heap; stale entries are skipped when popped.
-    using Due = std::pair<qint64, quint64>;
-    std::priority_queue<Due, std::vector<Due>, std::greater<>> m_due;
-    std::unordered_map<quint64, WsConnection*> m_bySerial;
+    std::unordered_map<WsConnection*, std::unique_ptr<ListenerSession>> m_sessions;
+    std::unordered_map<quint64, ListenerSession*> m_bySerial;
     quint64 m_nextSerial = 1;
-    QTimer m_paceTimer;
     qint64 m_startedUs = 0;
     bool m_running = false;
     bool m_shuttingDown = false;

@@ -2,7 +2,7 @@
 // message rate limit. Times are microseconds from an injected Clock. Owned by one thread.
 #pragma once
 
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 
 #include <QString>
 

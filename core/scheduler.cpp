@@ -1,6 +1,6 @@
 #include "core/scheduler.h"
 
-#include "core/protocol.h"
+#include "protocol/protocol.h"
 #include "synth/pcm.h"
 
 #include <algorithm>

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "core/broadcast_ring.h"
-#include "core/clock.h"
+#include "protocol/clock.h"
 #include "synth/engine.h"
 
 #include <condition_variable>

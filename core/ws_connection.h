@@ -5,7 +5,7 @@
 // Lives in the node's thread.
 #pragma once
 
-#include "core/ws_frame.h"
+#include "protocol/ws_frame.h"
 
 #include <QHostAddress>
 #include <QObject>

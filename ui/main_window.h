@@ -3,7 +3,7 @@
 // NodeWatchers (HTTP), which live in worker threads. GUI thread only.
 #pragma once
 
-#include "ui/node_watcher.h"
+#include "monitor/node_watcher.h"
 #include "ui/panels.h"
 
 #include <QJsonObject>

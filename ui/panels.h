@@ -3,7 +3,7 @@
 // node controls. GUI thread only.
 #pragma once
 
-#include "ui/dashboard_model.h"
+#include "monitor/dashboard_model.h"
 
 #include <QJsonObject>
 #include <QWidget>
@@ -24,6 +24,9 @@ class QTableWidget;
 class QValueAxis;
 
 namespace auralis::ui {
+
+// The widgets draw what the monitor computes: its types are this module's vocabulary.
+using namespace auralis::monitor;
 
 QColor levelQColor(Level level);
 

@@ -8,6 +8,7 @@
 
 #include <benchmark/benchmark.h>
 
+using namespace auralis::monitor;
 using namespace auralis::ui;
 
 namespace {

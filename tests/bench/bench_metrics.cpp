@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+using namespace auralis;
 using namespace auralis::core;
 
 namespace {

@@ -3,10 +3,10 @@
 #pragma once
 
 #include "../common/sync_http.h"
-#include "core/listener.h"
+#include "client/listener.h"
+#include "client/ws_client.h"
 #include "core/node.h"
-#include "core/ws_client.h"
-#include "core/ws_frame.h"
+#include "protocol/ws_frame.h"
 #include "synth/cpu_renderer.h"
 
 #include <QJsonDocument>
@@ -52,8 +52,8 @@ inline QUrl streamUrl(const core::Node& node, const QString& query = {}) {
 class Peer : public QObject {
 public:
     explicit Peer(const QUrl& url) {
-        connect(&ws, &core::WsClient::opened, this, [this] { open = true; });
-        connect(&ws, &core::WsClient::textMessage, this, [this](const QByteArray& m) {
+        connect(&ws, &client::WsClient::opened, this, [this] { open = true; });
+        connect(&ws, &client::WsClient::textMessage, this, [this](const QByteArray& m) {
             const QJsonObject o = QJsonDocument::fromJson(m).object();
             if (o.value("type").toString() == "audio") {
                 seqs.push_back(o.value("seq").toInteger());
@@ -64,19 +64,19 @@ public:
                 messages.push_back(o);
             }
         });
-        connect(&ws, &core::WsClient::binaryMessage, this, [this](const QByteArray& m) {
-            core::protocol::AudioHeader h;
-            if (core::protocol::readBinaryHeader(m, h)) {
+        connect(&ws, &client::WsClient::binaryMessage, this, [this](const QByteArray& m) {
+            protocol::AudioHeader h;
+            if (protocol::readBinaryHeader(m, h)) {
                 seqs.push_back(static_cast<qint64>(h.seq));
-                pcm[static_cast<qint64>(h.seq)] = m.mid(core::protocol::kBinaryHeaderBytes);
+                pcm[static_cast<qint64>(h.seq)] = m.mid(protocol::kBinaryHeaderBytes);
             }
         });
-        connect(&ws, &core::WsClient::closed, this, [this](int code, const QString& reason) {
+        connect(&ws, &client::WsClient::closed, this, [this](int code, const QString& reason) {
             closeCode = code;
             closeReason = reason;
             open = false;
         });
-        connect(&ws, &core::WsClient::failed, this, [this](const QString& e) { failure = e; });
+        connect(&ws, &client::WsClient::failed, this, [this](const QString& e) { failure = e; });
         ws.open(url);
     }
 
@@ -94,7 +94,7 @@ public:
         return !find(type, code).isEmpty();
     }
 
-    core::WsClient ws;
+    client::WsClient ws;
     bool open = false;
     std::vector<QJsonObject> messages;
     std::vector<qint64> seqs;
@@ -134,7 +134,7 @@ public:
         connect(&chatter, &QTimer::timeout, this, [this] {
             if (chatterBytes.isEmpty()) {
                 for (int i = 0; i < 8; ++i) {
-                    sendFrame(core::ws::Opcode::Pong, QByteArray(125, 'p'));
+                    sendFrame(ws::Opcode::Pong, QByteArray(125, 'p'));
                 }
             } else {
                 write(chatterBytes);
@@ -152,11 +152,11 @@ public:
         ::close(fd);
     }
 
-    void sendFrame(core::ws::Opcode opcode, const QByteArray& payload, bool masked = true) {
+    void sendFrame(ws::Opcode opcode, const QByteArray& payload, bool masked = true) {
         const quint32 mask = QRandomGenerator::global()->generate();
-        write(core::ws::encodeFrame(opcode, payload, masked ? &mask : nullptr));
+        write(ws::encodeFrame(opcode, payload, masked ? &mask : nullptr));
     }
-    void sendText(const QByteArray& utf8) { sendFrame(core::ws::Opcode::Text, utf8); }
+    void sendText(const QByteArray& utf8) { sendFrame(ws::Opcode::Text, utf8); }
     void write(const QByteArray& bytes) {
         pending += bytes;
         flush();
@@ -167,7 +167,7 @@ public:
     void finish() {
         chatter.stop();
         if (closeCode >= 0) {
-            sendFrame(core::ws::Opcode::Close, core::ws::closePayload(closeCode, QString()));
+            sendFrame(ws::Opcode::Close, ws::closePayload(closeCode, QString()));
         }
         flush();
         ::shutdown(fd, SHUT_WR);
@@ -228,7 +228,7 @@ private:
         } else {
             reader.append(bytes);
         }
-        using Kind = core::ws::FrameReader::Event::Kind;
+        using Kind = ws::FrameReader::Event::Kind;
         for (auto e = reader.next(); e.kind != Kind::None; e = reader.next()) {
             if (e.kind == Kind::Text) {
                 texts.push_back(e.payload);
@@ -246,7 +246,7 @@ private:
     std::unique_ptr<QSocketNotifier> notifier;
     QTimer chatter;
     QTimer flushTimer;
-    core::ws::FrameReader reader{core::ws::FrameReader::Role::Client, 64 * 1024 * 1024};
+    ws::FrameReader reader{ws::FrameReader::Role::Client, 64 * 1024 * 1024};
 };
 
 /// A CPU renderer that renders `allowed` windows, then holds each further one until

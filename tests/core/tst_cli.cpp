@@ -7,6 +7,7 @@
 
 using namespace auralis;
 using namespace auralis::core;
+using namespace auralis::client;
 using namespace auralis::test;
 
 namespace {

@@ -1,12 +1,13 @@
 // The node over real sockets on 127.0.0.1 (port 0): broadcast to every listener, pacing,
 // underruns, bad input, slow listeners, control, HTTP API, shutdown.
-#include "core/loadgen.h"
+#include "client/loadgen.h"
 #include "node_harness.h"
 
 #include <QJsonArray>
 
 using namespace auralis;
 using namespace auralis::core;
+using namespace auralis::client;
 using namespace auralis::test;
 
 namespace {

@@ -1,10 +1,11 @@
 // Pacing, tier policy, rate limit and reconnect backoff with an injected clock: no sleeps.
-#include "core/clock.h"
-#include "core/listener.h"
+#include "client/listener.h"
 #include "core/pacing.h"
+#include "protocol/clock.h"
 
 #include <QtTest>
 
+using namespace auralis;
 using namespace auralis::core;
 using protocol::Tier;
 
@@ -204,13 +205,13 @@ private slots:
     }
 
     void backoffGrowsIsCappedAndJittered() {
-        QCOMPARE(ListenerClient::backoffMs(0, 250, 10000, 0.5), 250);
-        QCOMPARE(ListenerClient::backoffMs(1, 250, 10000, 0.5), 500);
-        QCOMPARE(ListenerClient::backoffMs(3, 250, 10000, 0.5), 2000);
-        QCOMPARE(ListenerClient::backoffMs(10, 250, 10000, 0.5), 10000);
-        QCOMPARE(ListenerClient::backoffMs(60, 250, 10000, 0.5), 10000);
-        QCOMPARE(ListenerClient::backoffMs(2, 250, 10000, 0.0), 800);
-        QVERIFY(ListenerClient::backoffMs(2, 250, 10000, 0.999) < 1200);
+        QCOMPARE(client::ListenerClient::backoffMs(0, 250, 10000, 0.5), 250);
+        QCOMPARE(client::ListenerClient::backoffMs(1, 250, 10000, 0.5), 500);
+        QCOMPARE(client::ListenerClient::backoffMs(3, 250, 10000, 0.5), 2000);
+        QCOMPARE(client::ListenerClient::backoffMs(10, 250, 10000, 0.5), 10000);
+        QCOMPARE(client::ListenerClient::backoffMs(60, 250, 10000, 0.5), 10000);
+        QCOMPARE(client::ListenerClient::backoffMs(2, 250, 10000, 0.0), 800);
+        QVERIFY(client::ListenerClient::backoffMs(2, 250, 10000, 0.999) < 1200);
     }
 };
 

@@ -1,13 +1,15 @@
 // Wire format pieces: binary audio header, JSON audio, client ids, base64, HTTP parsing,
 // control validation.
 #include "core/broadcast_ring.h"
-#include "core/control.h"
 #include "core/http.h"
-#include "core/protocol.h"
+#include "protocol/control.h"
+#include "protocol/messages.h"
+#include "protocol/protocol.h"
 
 #include <QJsonDocument>
 #include <QtTest>
 
+using namespace auralis;
 using namespace auralis::core;
 
 class TestProtocol : public QObject {
@@ -30,8 +32,8 @@ private slots:
 
     void audioJsonIsValidJson() {
         const QByteArray pcm(protocol::kChunkBytes, '\x7f');
-        const QString text = protocol::audioJson({42, 4200, 99, false}, pcm.toBase64());
-        const QJsonObject o = QJsonDocument::fromJson(text.toUtf8()).object();
+        const QByteArray text = protocol::audioJson({42, 4200, 99, false}, pcm.toBase64());
+        const QJsonObject o = QJsonDocument::fromJson(text).object();
         QCOMPARE(o.value("type").toString(), QString("audio"));
         QCOMPARE(o.value("seq").toInt(), 42);
         QCOMPARE(o.value("pts_ms").toInt(), 4200);
@@ -178,7 +180,8 @@ private slots:
         QFETCH(QString, field);
         const auralis::synth::MusicParams before;
         auralis::synth::MusicParams after = before;
-        const auto error = parseControl(QJsonDocument::fromJson(json).object(), before, after);
+        const auto error =
+            protocol::parseControl(QJsonDocument::fromJson(json).object(), before, after);
         if (code.isEmpty()) {
             QVERIFY2(!error, error ? qPrintable(error->message) : "");
             QVERIFY(!(after == before));
@@ -193,7 +196,7 @@ private slots:
 
     void paramsJsonNamesEverything() {
         const QJsonObject o =
-            paramsJson(auralis::synth::presetParams(auralis::synth::Preset::Sleep, 1));
+            protocol::paramsJson(auralis::synth::presetParams(auralis::synth::Preset::Sleep, 1));
         QCOMPARE(o.value("key").toString(), QString("C#"));
         QCOMPARE(o.value("mode").toString(), QString("aeolian"));
         QCOMPARE(o.value("preset").toString(), QString("sleep"));

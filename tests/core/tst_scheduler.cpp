@@ -1,8 +1,8 @@
 // Phrase scheduler and broadcast ring, driven by hand with an injected clock (no thread).
 #include "core/broadcast_ring.h"
-#include "core/clock.h"
-#include "core/protocol.h"
 #include "core/scheduler.h"
+#include "protocol/clock.h"
+#include "protocol/protocol.h"
 #include "synth/pcm.h"
 
 #include <QtTest>

@@ -1,10 +1,10 @@
 // RFC 6455 framing: encoding, the incremental reader in both roles (masking rules, control
 // frames, fragmentation, limits, UTF-8, close payloads) and discarding after an error.
-#include "core/ws_frame.h"
+#include "protocol/ws_frame.h"
 
 #include <QtTest>
 
-using namespace auralis::core::ws;
+using namespace auralis::ws;
 using Kind = FrameReader::Event::Kind;
 
 namespace {

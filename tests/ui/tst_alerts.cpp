@@ -1,14 +1,14 @@
 // The seven contract alerts on scraped data with an injected clock: each goes inactive ->
 // pending (with the time left of its `for`) -> firing exactly `for` after it became active
 // -> resolved when the condition stops, and a healthy node keeps all of them inactive.
-#include "ui/alerts.h"
+#include "monitor/alerts.h"
 
 #include <QtTest>
 
 #include <algorithm>
 #include <functional>
 
-using namespace auralis::ui;
+using namespace auralis::monitor;
 
 namespace {
 

@@ -1,10 +1,10 @@
 // The dashboard's panel data from a store: the contract's queries over the time range,
 // worst-N clients drawn and the rest summarised, headline values and their colours.
-#include "ui/dashboard_model.h"
+#include "monitor/dashboard_model.h"
 
 #include <QtTest>
 
-using namespace auralis::ui;
+using namespace auralis::monitor;
 
 namespace {
 

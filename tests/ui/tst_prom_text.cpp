@@ -1,6 +1,6 @@
 // The exposition parser on valid, malformed, truncated, huge and hostile input: malformed
 // lines are reported with their line number, the rest still parses, nothing crashes or hangs.
-#include "ui/prom_text.h"
+#include "monitor/prom_text.h"
 
 #include <QRandomGenerator>
 #include <QtTest>
@@ -8,7 +8,7 @@
 #include <chrono>
 #include <cmath>
 
-using namespace auralis::ui;
+using namespace auralis::monitor;
 
 class TestPromText : public QObject {
     Q_OBJECT

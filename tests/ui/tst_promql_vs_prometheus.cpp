@@ -4,7 +4,7 @@
 // openmetrics`, served by a Prometheus, and every query is compared at many evaluation
 // times: rate, increase, delta, deriv, max_over_time, histogram_quantile, sum by.
 #include "../common/sync_http.h"
-#include "ui/promql.h"
+#include "monitor/promql.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -21,7 +21,7 @@
 #include <functional>
 #include <random>
 
-using namespace auralis::ui;
+using namespace auralis::monitor;
 using auralis::test::kPatienceMs;
 
 namespace {
@@ -283,12 +283,12 @@ private slots:
     }
     void sumByLabels() {
         compare("sum by (instance) (rate(ctr[5m]))", [&](std::int64_t t) {
-            return auralis::ui::sumBy(rangeVector(m_store, "ctr", RangeFunction::Rate, t, 300'000),
-                                      {"instance"});
+            return auralis::monitor::sumBy(
+                rangeVector(m_store, "ctr", RangeFunction::Rate, t, 300'000), {"instance"});
         });
         compare("sum(rate(ctr[5m]))", [&](std::int64_t t) {
-            return auralis::ui::sumBy(rangeVector(m_store, "ctr", RangeFunction::Rate, t, 300'000),
-                                      {});
+            return auralis::monitor::sumBy(
+                rangeVector(m_store, "ctr", RangeFunction::Rate, t, 300'000), {});
         });
     }
 };

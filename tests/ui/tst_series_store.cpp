@@ -1,9 +1,9 @@
 // The series store stays bounded (retention, series cap) and follows Prometheus' staleness.
-#include "ui/promql.h"
+#include "monitor/promql.h"
 
 #include <QtTest>
 
-using namespace auralis::ui;
+using namespace auralis::monitor;
 
 namespace {
 ParsedScrape scrapeOf(int series, double value) {

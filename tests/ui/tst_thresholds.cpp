@@ -1,9 +1,9 @@
 // Panel colours at every boundary of the contract's text (inclusive as written).
-#include "ui/thresholds.h"
+#include "monitor/thresholds.h"
 
 #include <QtTest>
 
-using namespace auralis::ui;
+using namespace auralis::monitor;
 
 Q_DECLARE_METATYPE(Level)
 

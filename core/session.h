@@ -1,0 +1,136 @@
+// One listener on the node: its WebSocket connection, cursor in the broadcast ring, pacer,
+// tier policy and message rate limit; it sends the initial burst, one chunk per deadline
+// (dropping for a listener that does not read), status and tier messages, and answers the
+// listener's messages. The node owns the sessions and calls serve() at each deadline.
+// Lives in the node's thread.
+#pragma once
+
+#include "core/broadcast_ring.h"
+#include "core/metrics.h"
+#include "core/pacing.h"
+#include "core/scheduler.h"
+#include "core/ws_connection.h"
+#include "protocol/clock.h"
+#include "protocol/control.h"
+#include "protocol/messages.h"
+
+#include <QJsonObject>
+#include <QString>
+
+#include <functional>
+#include <variant>
+
+namespace auralis::core {
+
+/// What the node knows about one listener (for /api/status and tests).
+struct ListenerInfo {
+    QString id;
+    QString format;
+    QString remote;
+    QString tier;
+    QString requestedTier;
+    int targetMs = 0;
+    double connectedSeconds = 0;
+    qint64 cursor = 0;
+    qint64 depthChunks = 0; // rendered chunks ahead of its cursor
+    std::uint64_t sent = 0;
+    std::uint64_t underruns = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t resyncs = 0;
+    qint64 queuedBytes = 0; // written but not yet sent to the socket (the bounded backlog)
+    double jitterP95Ms = 0;
+    bool reported = false;
+    double reportBufferMs = 0;
+    std::uint64_t reportUnderruns = 0;
+    double reportAgeSeconds = 0;
+};
+
+/// A control request's outcome: the acknowledgement, or why nothing was applied.
+using ControlOutcome = std::variant<protocol::ControlAck, protocol::ControlError>;
+
+/// What sessions share: the node's stream, metrics, limits and its control entry point.
+struct SessionContext {
+    const Clock& clock;
+    BroadcastRing& ring;
+    PhraseScheduler& scheduler;
+    NodeMetrics& metrics;
+    int queueLimitChunks = 20;
+    int stallDisconnectMs = 10000;
+    int statusIntervalMs = 5000;
+    double messageRate = 20;
+    double messageBurst = 40;
+    /// Applies a control request (validated as a whole) from `who`.
+    std::function<ControlOutcome(const QJsonObject& request, const QString& who)> control;
+};
+
+class ListenerSession {
+public:
+    struct Identity {
+        quint64 serial = 0; // the node's key for pacing
+        QString id;
+        protocol::Format format = protocol::Format::Json;
+        protocol::Tier tier = protocol::Tier::Normal;
+    };
+    ListenerSession(SessionContext& context, WsConnection* ws, Identity identity, qint64 nowUs);
+    ~ListenerSession();
+    ListenerSession(const ListenerSession&) = delete;
+    ListenerSession& operator=(const ListenerSession&) = delete;
+
+    /// Welcome, any warnings about the request, then the burst that fills its jitter buffer.
+    void start(const QStringList& warnings);
+    /// One pacing wake at `deadlineUs`: sends what is due, drops for a listener that does not
+    /// read (and closes it when that lasts), adjusts its tier, sends status when due.
+    void serve(qint64 deadlineUs);
+    void onText(const QByteArray& utf8);
+    void onBinary();
+    void onPing();
+    void tellShutdown(const QString& reason, int drainMs);
+    /// Closing handshake with `code`; the session is gone when the connection is.
+    void close(int code, const QString& reason);
+
+    quint64 serial() const { return m_serial; }
+    const QString& id() const { return m_id; }
+    WsConnection* connection() const { return m_ws; }
+    bool closing() const { return m_closing; }
+    qint64 nextDeadlineUs() const { return m_pacer.nextDeadlineUs(); }
+    /// Chunks rendered ahead of its cursor (the contract's buffer_depth_chunks today).
+    qint64 depthChunks() const;
+    /// Sets its buffer_depth_chunks gauge (at scrape time).
+    void refreshDepthMetric();
+    ListenerInfo info(qint64 nowUs) const;
+
+private:
+    bool allowMessage();
+    void send(const QJsonObject& message);
+    void sendChunk(qint64 nowUs);
+    void sendStatus(qint64 nowUs);
+    void applyTier(protocol::Tier tier, const QString& reason);
+    void onReport(const protocol::Report& report, qint64 nowUs);
+
+    SessionContext& m_ctx;
+    WsConnection* m_ws;
+    quint64 m_serial;
+    QString m_id;
+    protocol::Format m_format;
+    QString m_remote;
+    TierPolicy m_tier;
+    Pacer m_pacer;
+    RateLimiter m_rate;
+    NodeMetrics::Listener m_metrics;
+    qint64 m_cursor = 0;
+    qint64 m_connectedUs = 0;
+    qint64 m_lastWakeUs = -1;
+    qint64 m_lastStatusUs = 0;
+    qint64 m_stalledSinceUs = -1;
+    std::uint64_t m_sent = 0;
+    std::uint64_t m_underruns = 0;
+    std::uint64_t m_dropped = 0;
+    bool m_closing = false;
+    // The listener's own view, from `report` messages.
+    bool m_reported = false;
+    double m_reportBufferMs = 0;
+    std::uint64_t m_reportUnderruns = 0;
+    qint64 m_reportUs = 0;
+};
+
+} // namespace auralis::core

@@ -1,0 +1,63 @@
+// Watches one node through its public HTTP interface only: scrapes /metrics (default every
+// second) and /api/status, keeps the series, evaluates the alerts, computes the dashboard
+// and posts controls. Lives in a worker thread (never the GUI thread); talk to it through
+// queued slots and signals.
+#pragma once
+
+#include "monitor/dashboard_model.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QTimer>
+#include <QUrl>
+
+#include <memory>
+
+class QNetworkAccessManager;
+
+namespace auralis::monitor {
+
+class NodeWatcher : public QObject {
+    Q_OBJECT
+public:
+    /// `base`: http://HOST:PORT of the node.
+    explicit NodeWatcher(QUrl base, int intervalMs = 1000, QObject* parent = nullptr);
+    ~NodeWatcher() override;
+
+    QUrl base() const { return m_base; }
+
+public slots:
+    void start();
+    void stop();
+    void setOptions(const auralis::monitor::DashboardOptions& options);
+    /// Pausing keeps scraping (no data is lost) but stops publishing snapshots.
+    void setPaused(bool paused);
+    void postControl(const QJsonObject& control);
+
+signals:
+    void snapshot(std::shared_ptr<const auralis::monitor::DashboardSnapshot> snapshot);
+    void statusUpdated(const QJsonObject& status);
+    /// false with the reason while the node cannot be reached or answers garbage.
+    void reachability(bool reachable, const QString& detail);
+    void controlResult(bool ok, const QString& message);
+
+private:
+    void scrape();
+    void onMetrics(const QByteArray& body, qint64 atMs);
+    void publish(qint64 nowMs);
+
+    QUrl m_base;
+    QTimer m_timer;
+    QNetworkAccessManager* m_net = nullptr;
+    SeriesStore m_store;
+    AlertEvaluator m_alerts;
+    DashboardOptions m_options;
+    bool m_paused = false;
+    bool m_inFlight = false;
+    int m_tick = 0;
+};
+
+} // namespace auralis::monitor
+
+Q_DECLARE_METATYPE(std::shared_ptr<const auralis::monitor::DashboardSnapshot>)
+Q_DECLARE_METATYPE(auralis::monitor::DashboardOptions)
