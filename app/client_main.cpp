@@ -17,40 +17,6 @@
 
 using namespace auralis;
 
-namespace {
-
-int intOption(const QCommandLineParser& args, const char* name, int min, int max, bool& ok,
-              QString& error) {
-    bool good = false;
-    const int v = args.value(name).toInt(&good);
-    if (!good || v < min || v > max) {
-        ok = false;
-        error = QString("--%1 must be an integer from %2 to %3, got '%4'")
-                    .arg(name)
-                    .arg(min)
-                    .arg(max)
-                    .arg(args.value(name));
-    }
-    return v;
-}
-
-double doubleOption(const QCommandLineParser& args, const char* name, double min, double max,
-                    bool& ok, QString& error) {
-    bool good = false;
-    const double v = args.value(name).toDouble(&good);
-    if (!good || v < min || v > max) {
-        ok = false;
-        error = QString("--%1 must be a number from %2 to %3, got '%4'")
-                    .arg(name)
-                    .arg(min)
-                    .arg(max)
-                    .arg(args.value(name));
-    }
-    return v;
-}
-
-} // namespace
-
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("auralis-client");
@@ -86,67 +52,62 @@ int main(int argc, char** argv) {
         {"log-level", "error, warn, info or debug (default warn).", "level", "warn"},
     });
     args.process(app);
-    if (!app::setupLogging(args.value("log-level"))) {
-        return app::usageError("--log-level must be error, warn, info or debug");
-    }
+    app::OptionReader opts(args);
+    app::readLogLevel(opts);
     const QUrl url(args.value("url"));
     if (!url.isValid() || url.scheme() != "ws" || url.host().isEmpty()) {
-        return app::usageError("--url must look like ws://HOST:PORT/ws/stream, got '" +
-                               args.value("url") + "'");
+        opts.fail("url", "a stream URL such as ws://HOST:PORT/ws/stream");
     }
     const bool load = args.isSet("clients");
-    const QString format = args.isSet("format") ? args.value("format") : (load ? "binary" : "json");
-    if (format != "json" && format != "binary") {
-        return app::usageError("--format must be json or binary, got '" + format + "'");
-    }
-    const QStringList tiers = {"minimal", "normal", "stable", "defensive"};
-    if (!tiers.contains(args.value("tier"))) {
-        return app::usageError("--tier must be minimal, normal, stable or defensive, got '" +
-                               args.value("tier") + "'");
-    }
-    bool ok = true;
-    QString error;
+    const protocol::Format format =
+        args.isSet("format")
+            ? opts.choice("format", protocol::parseFormat, "json or binary", protocol::Format::Json)
+            : (load ? protocol::Format::Binary : protocol::Format::Json);
+    const protocol::Tier tier =
+        opts.choice("tier", protocol::parseTier, "minimal, normal, stable or defensive",
+                    protocol::Tier::Normal);
     client::Impairment impairment;
-    impairment.delayMs = intOption(args, "delay-ms", 0, 60000, ok, error);
-    impairment.jitterMs = intOption(args, "jitter-ms", 0, 60000, ok, error);
-    impairment.stallEveryMs = intOption(args, "stall-every-ms", 0, 3600000, ok, error);
-    impairment.stallMs = intOption(args, "stall-ms", 0, 3600000, ok, error);
+    impairment.delayMs = opts.integer("delay-ms", 0, 60000);
+    impairment.jitterMs = opts.integer("jitter-ms", 0, 60000);
+    impairment.stallEveryMs = opts.integer("stall-every-ms", 0, 3600000);
+    impairment.stallMs = opts.integer("stall-ms", 0, 3600000);
     double duration = 0;
     if (args.isSet("duration")) {
-        duration = doubleOption(args, "duration", 0.1, 7 * 24 * 3600, ok, error);
+        duration = opts.number("duration", 0.1, 7 * 24 * 3600);
     } else if (load) {
         duration = 10;
     }
-    if (!ok) {
-        return app::usageError(error);
-    }
     if ((impairment.stallMs > 0) != (impairment.stallEveryMs > 0)) {
-        return app::usageError("--stall-ms and --stall-every-ms go together");
+        opts.failWith("--stall-ms and --stall-every-ms go together");
+    }
+    if (!opts.ok()) {
+        return opts.usageError();
     }
     SteadyClock clock;
 
     if (load) {
         client::LoadOptions o;
         o.url = url;
-        o.clients = intOption(args, "clients", 1, 100000, ok, error);
+        o.clients = opts.integer("clients", 1, 100000);
         o.durationSeconds = duration;
         o.format = format;
-        o.tier = args.value("tier");
+        o.tier = tier;
         o.impairment = impairment;
         o.impairedFraction = impairment.any() ? 1.0 : 0.0;
         if (args.isSet("impaired")) {
-            o.impairedFraction = doubleOption(args, "impaired", 0, 1, ok, error);
+            o.impairedFraction = opts.number("impaired", 0, 1);
         }
-        o.noReadFraction = doubleOption(args, "no-read", 0, 1, ok, error);
+        o.noReadFraction = opts.number("no-read", 0, 1);
         o.idPrefix = args.value("id-prefix");
-        if (!protocol::isValidClientId(o.idPrefix) && o.idPrefix.size() <= 50) {
-            return app::usageError("--id-prefix must be 1-50 characters of A-Z a-z 0-9 _ -");
+        // The ids are PREFIX-N: the prefix leaves room for the number within 64 characters.
+        if (!protocol::isValidClientId(o.idPrefix) || o.idPrefix.size() > 50) {
+            opts.fail("id-prefix", "1-50 characters of A-Z a-z 0-9 _ -");
         }
         if (args.isSet("ramp-ms")) {
-            o.rampMs = intOption(args, "ramp-ms", 0, 600000, ok, error);
+            o.rampMs = opts.integer("ramp-ms", 0, 600000);
         }
-        if (!ok) {
-            return app::usageError(error);
+        if (!opts.ok()) {
+            return opts.usageError();
         }
         client::LoadGenerator generator(o, clock);
         // Print and leave once every closing handshake is over (a node that does not answer
@@ -168,7 +129,7 @@ int main(int argc, char** argv) {
     client::ListenerClient::Options o;
     o.url = url;
     o.format = format;
-    o.tier = args.value("tier");
+    o.tier = tier;
     o.clientId = args.value("client-id");
     o.impairment = impairment;
     client::ListenerClient listener(o, clock);

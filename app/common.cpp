@@ -39,6 +39,18 @@ bool setupLogging(const QString& level) {
     return true;
 }
 
+void readLogLevel(OptionReader& opts) {
+    if (!setupLogging(opts.text("log-level"))) {
+        opts.fail("log-level", "error, warn, info or debug");
+    }
+}
+
+synth::DevicePreference readDevice(OptionReader& opts) {
+    return opts.choice(
+        "device", [](const QString& v) { return synth::parseDevicePreference(v.toStdString()); },
+        "cpu, cuda or auto", synth::DevicePreference::Auto);
+}
+
 void onTerminationSignal(QObject* context, std::function<void(int)> handler) {
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalPipe) != 0) {
         std::perror("socketpair");
@@ -115,6 +127,69 @@ int usageError(const QString& message) {
     std::fprintf(stderr, "%s: %s\n", qPrintable(QCoreApplication::applicationName()),
                  qPrintable(message));
     return 2;
+}
+
+QString OptionReader::text(const char* name, const char* env) const {
+    if (!m_args.isSet(name) && env != nullptr && qEnvironmentVariableIsSet(env)) {
+        return qEnvironmentVariable(env);
+    }
+    return m_args.value(name);
+}
+
+void OptionReader::fail(const char* name, const QString& what, const QString& value) {
+    failWith(QString("--%1 must be %2, got '%3'").arg(name, what, value));
+}
+
+void OptionReader::fail(const char* name, const QString& what) {
+    fail(name, what, text(name));
+}
+
+void OptionReader::failWith(const QString& message) {
+    if (m_error.isEmpty()) {
+        m_error = message;
+    }
+}
+
+int OptionReader::integer(const char* name, int min, int max, const char* env) {
+    bool good = false;
+    const int v = text(name, env).toInt(&good);
+    if (!good || v < min || v > max) {
+        fail(name, QString("an integer from %1 to %2").arg(min).arg(max), text(name, env));
+        return min;
+    }
+    return v;
+}
+
+double OptionReader::number(const char* name, double min, double max) {
+    bool good = false;
+    const double v = text(name).toDouble(&good);
+    if (!good || !(v >= min && v <= max)) {
+        fail(name, QString("a number from %1 to %2").arg(min).arg(max));
+        return min;
+    }
+    return v;
+}
+
+quint16 OptionReader::port(const char* name, const char* env) {
+    bool good = false;
+    const uint v = text(name, env).toUInt(&good);
+    if (!good || v > 65535) {
+        fail(name, "a port 0-65535 (0: any free port)", text(name, env));
+        return 0;
+    }
+    return static_cast<quint16>(v);
+}
+
+QHostAddress OptionReader::address(const char* name, const char* env) {
+    QHostAddress a;
+    if (!a.setAddress(text(name, env))) {
+        fail(name, "an IP address such as 0.0.0.0 or 127.0.0.1", text(name, env));
+    }
+    return a;
+}
+
+int OptionReader::usageError() const {
+    return app::usageError(m_error);
 }
 
 } // namespace auralis::app

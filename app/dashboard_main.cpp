@@ -2,7 +2,8 @@
 // --no-local), watches it and any --attach'ed node over HTTP from a worker thread, and shows
 // the panels. The offline demo runs auralis-client as a child process. Wiring only.
 #include "app/common.h"
-#include "core/node.h"
+#include "client/loadgen.h"
+#include "core/node_host.h"
 #include "monitor/node_watcher.h"
 #include "ui/main_window.h"
 
@@ -21,62 +22,6 @@
 using namespace auralis;
 
 namespace {
-
-/// The embedded node on its own thread (never the GUI thread).
-class LocalNode {
-public:
-    ~LocalNode() { stop(); }
-
-    bool start(const core::NodeConfig& config, QString* error) {
-        m_thread = std::make_unique<QThread>();
-        m_thread->setObjectName("auralis-node");
-        m_thread->start();
-        m_node = new core::Node(config);
-        m_node->moveToThread(m_thread.get());
-        bool ok = false;
-        QMetaObject::invokeMethod(
-            m_node, [&] { ok = m_node->start(error); }, Qt::BlockingQueuedConnection);
-        if (!ok) {
-            stop();
-            return false;
-        }
-        QMetaObject::invokeMethod(
-            m_node, [&] { m_port = m_node->port(); }, Qt::BlockingQueuedConnection);
-        return true;
-    }
-
-    void stop() {
-        if (!m_thread) {
-            return;
-        }
-        if (m_node) {
-            // Tell listeners, drain briefly, then tear down in the node's own thread.
-            QMetaObject::invokeMethod(m_node, [node = m_node] {
-                QObject::connect(node, &core::Node::stopped, node, &QObject::deleteLater);
-                node->shutdown(300);
-            });
-            QObject::connect(m_node, &QObject::destroyed, m_thread.get(), &QThread::quit);
-            if (!m_thread->wait(5000)) {
-                m_thread->quit();
-                m_thread->wait();
-            }
-            m_node = nullptr;
-        } else {
-            m_thread->quit();
-            m_thread->wait();
-        }
-        m_thread.reset();
-        m_port = 0;
-    }
-
-    bool running() const { return m_node != nullptr; }
-    quint16 port() const { return m_port; }
-
-private:
-    std::unique_ptr<QThread> m_thread;
-    core::Node* m_node = nullptr;
-    quint16 m_port = 0;
-};
 
 QUrl nodeUrl(QString text) {
     if (!text.contains("://")) {
@@ -121,34 +66,24 @@ int main(int argc, char** argv) {
     });
     app::addMusicOptions(args);
     args.process(app);
-    if (!app::setupLogging(args.value("log-level"))) {
-        return app::usageError("--log-level must be error, warn, info or debug");
-    }
-    bool ok = false;
-    const int interval = args.value("scrape-interval").toInt(&ok);
-    if (!ok || interval < 100 || interval > 60000) {
-        return app::usageError("--scrape-interval must be 100-60000 ms");
-    }
+    app::OptionReader opts(args);
+    app::readLogLevel(opts);
+    const int interval = opts.integer("scrape-interval", 100, 60000);
     core::NodeConfig config;
     if (const auto error = app::readMusicOptions(args, config.params, config.seed)) {
-        return app::usageError(*error);
+        opts.failWith(*error);
     }
-    const auto device = synth::parseDevicePreference(args.value("device").toStdString());
-    if (!device) {
-        return app::usageError("--device must be cpu, cuda or auto");
-    }
-    config.device = *device;
-    if (!config.bind.setAddress(args.value("bind"))) {
-        return app::usageError("--bind must be an IP address");
-    }
-    quint16 requestedPort = 8000;
+    config.device = app::readDevice(opts);
+    config.bind = opts.address("bind");
     const bool portGiven = args.isSet("port");
-    if (portGiven) {
-        const uint p = args.value("port").toUInt(&ok);
-        if (!ok || p > 65535) {
-            return app::usageError("--port must be 0-65535");
-        }
-        requestedPort = static_cast<quint16>(p);
+    config.port = portGiven ? opts.port("port") : quint16{8000};
+    if (args.isSet("no-local") && args.values("attach").isEmpty()) {
+        opts.failWith("--no-local needs at least one --attach URL");
+    }
+    const int demoListeners = args.isSet("demo") ? opts.integer("demo", 1, 1000) : 0;
+    const double quitAfter = args.isSet("quit-after") ? opts.number("quit-after", 0.1, 1e7) : 0;
+    if (!opts.ok()) {
+        return opts.usageError();
     }
 
     QThread watchers;
@@ -164,29 +99,33 @@ int main(int argc, char** argv) {
         return w;
     };
 
-    LocalNode local;
+    // The embedded node in its own thread; starting and stopping never block this thread.
+    core::NodeHost local;
     monitor::NodeWatcher* localWatcher = nullptr;
-    const auto startLocal = [&]() -> bool {
-        QString error;
-        config.port = requestedPort;
-        if (!local.start(config, &error) && !portGiven) {
-            config.port = 0; // 8000 is taken: any free port
-            error.clear();
-            local.start(config, &error);
-        }
-        if (!local.running()) {
-            window.controls()->setLocalNodeRunning(false, "could not start: " + error);
-            std::fprintf(stderr, "auralis: the local node did not start: %s\n", qPrintable(error));
-            return false;
-        }
-        const QString where = QString("http://127.0.0.1:%1").arg(local.port());
-        window.controls()->setLocalNodeRunning(
-            true, "listening on port " + QString::number(local.port()) +
-                      " (ws://HOST:" + QString::number(local.port()) + "/ws/stream)");
+    bool demoOnStart = demoListeners > 0;
+    std::function<void(int, int, int, double)> startDemo;
+    QObject::connect(&local, &core::NodeHost::started, &app, [&](quint16 port) {
+        const QString where = QString("http://127.0.0.1:%1").arg(port);
+        window.controls()->setLocalNodeRunning(true, "listening on port " + QString::number(port) +
+                                                         " (ws://HOST:" + QString::number(port) +
+                                                         "/ws/stream)");
         if (!localWatcher) {
             localWatcher = watch("local node (" + where + ")", QUrl(where));
         }
-        return true;
+        if (demoOnStart) {
+            demoOnStart = false;
+            startDemo(demoListeners, 0, 0, 0);
+        }
+    });
+    QObject::connect(&local, &core::NodeHost::failed, &app, [&](const QString& error) {
+        window.controls()->setLocalNodeRunning(false, "could not start: " + error);
+        std::fprintf(stderr, "auralis: the local node did not start: %s\n", qPrintable(error));
+    });
+    QObject::connect(&local, &core::NodeHost::stopped, &app,
+                     [&] { window.controls()->setLocalNodeRunning(false, "stopped"); });
+    const auto startLocal = [&] {
+        window.controls()->setLocalNodeRunning(false, "starting…");
+        local.start(config, !portGiven); // 8000 taken and no --port: any free port
     };
     if (!args.isSet("no-local")) {
         startLocal();
@@ -194,43 +133,44 @@ int main(int argc, char** argv) {
     for (const QString& url : args.values("attach")) {
         watch("attached " + nodeUrl(url).toString(), nodeUrl(url));
     }
-    if (args.isSet("no-local") && args.values("attach").isEmpty()) {
-        return app::usageError("--no-local needs at least one --attach URL");
-    }
     QObject::connect(&window, &ui::MainWindow::attachRequested, &app, [&](const QString& url) {
         watch("attached " + nodeUrl(url).toString(), nodeUrl(url));
     });
     QObject::connect(window.controls(), &ui::ControlsWidget::stopLocalNode, &app, [&] {
+        window.controls()->setLocalNodeRunning(false, "stopping…");
         local.stop();
-        window.controls()->setLocalNodeRunning(false, "stopped");
     });
-    QObject::connect(window.controls(), &ui::ControlsWidget::startLocalNode, &app,
-                     [&] { startLocal(); });
+    QObject::connect(window.controls(), &ui::ControlsWidget::startLocalNode, &app, [&] {
+        if (!local.isBusy()) {
+            startLocal();
+        }
+    });
 
     // Offline demo: the load generator as a child process against the local node.
     QProcess demo;
     demo.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     demo.setStandardOutputFile(QProcess::nullDevice());
-    const auto startDemo = [&](int n, int delayMs, int jitterMs, double noRead) {
-        if (!local.running()) {
+    startDemo = [&](int n, int delayMs, int jitterMs, double noRead) {
+        if (!local.isRunning()) {
             window.controls()->setDemoRunning(false, "start the local node first");
             return;
         }
         if (demo.state() != QProcess::NotRunning) {
             return; // still stopping the previous run
         }
-        QStringList a = {"--url",       QString("ws://127.0.0.1:%1/ws/stream").arg(local.port()),
-                         "--clients",   QString::number(n),
-                         "--duration",  "86400",
-                         "--format",    "binary",
-                         "--id-prefix", "sim",
-                         "--log-level", "error",
-                         "--no-read",   QString::number(noRead)};
-        if (delayMs > 0 || jitterMs > 0) {
-            a << "--delay-ms" << QString::number(delayMs) << "--jitter-ms"
-              << QString::number(jitterMs);
-        }
-        demo.start(QDir(QCoreApplication::applicationDirPath()).filePath("auralis-client"), a);
+        client::LoadOptions o;
+        o.url = QUrl(QString("ws://127.0.0.1:%1/ws/stream").arg(local.port()));
+        o.clients = n;
+        o.durationSeconds = 86400;
+        o.format = protocol::Format::Binary;
+        o.idPrefix = "sim";
+        o.noReadFraction = noRead;
+        o.impairment.delayMs = delayMs;
+        o.impairment.jitterMs = jitterMs;
+        o.impairedFraction = delayMs > 0 || jitterMs > 0 ? 1.0 : 0.0;
+        demo.start(QDir(QCoreApplication::applicationDirPath()).filePath("auralis-client"),
+                   client::loadArguments(o) << "--log-level"
+                                            << "error");
         window.controls()->setDemoRunning(true, QString("%1 simulated listeners").arg(n));
     };
     QObject::connect(window.controls(), &ui::ControlsWidget::startDemo, &app, startDemo);
@@ -243,13 +183,10 @@ int main(int argc, char** argv) {
         window.controls()->setDemoRunning(false,
                                           "cannot run auralis-client: " + demo.errorString());
     });
-    if (args.isSet("demo")) {
-        startDemo(args.value("demo").toInt(), 0, 0, 0);
-    }
 
     window.show();
-    if (args.isSet("quit-after")) {
-        QTimer::singleShot(static_cast<int>(args.value("quit-after").toDouble() * 1000), &app, [&] {
+    if (quitAfter > 0) {
+        QTimer::singleShot(static_cast<int>(quitAfter * 1000), &app, [&] {
             if (args.isSet("screenshot")) {
                 window.grab().save(args.value("screenshot"));
             }
@@ -266,7 +203,6 @@ int main(int argc, char** argv) {
     const int rc = QApplication::exec();
     demo.terminate();
     demo.waitForFinished(3000);
-    local.stop();
     watchers.quit();
     watchers.wait();
     return rc;

@@ -33,22 +33,17 @@ void printProgress(std::int64_t done, std::int64_t total, double wallSeconds) {
     std::fflush(stderr);
 }
 
-std::optional<DevicePreference> device(const QCommandLineParser& args) {
-    return parseDevicePreference(args.value("device").toStdString());
-}
-
-int runRender(const QCommandLineParser& args, const MusicParams& params, std::uint64_t seed) {
+int runRender(const QCommandLineParser& args, app::OptionReader& opts, DevicePreference device,
+              const MusicParams& params, std::uint64_t seed) {
     const QString output = args.value("output");
     if (output.isEmpty()) {
-        return app::usageError("render needs an output file: -o demo.wav");
+        opts.failWith("render needs an output file: -o demo.wav");
     }
-    bool ok = false;
-    const double seconds = args.value("seconds").toDouble(&ok);
-    if (!ok || !(seconds > 0) || seconds > 24 * 3600) {
-        return app::usageError("--seconds must be a number of seconds from 0 to 86400, got '" +
-                               args.value("seconds") + "'");
+    const double seconds = opts.number("seconds", 0.001, 24 * 3600);
+    if (!opts.ok()) {
+        return opts.usageError();
     }
-    DeviceChoice choice = chooseRenderer(*device(args));
+    DeviceChoice choice = chooseRenderer(device);
     if (!choice.renderer) {
         return app::usageError(QString::fromStdString(choice.error));
     }
@@ -84,32 +79,18 @@ int runRender(const QCommandLineParser& args, const MusicParams& params, std::ui
     return 0;
 }
 
-int runServe(QCoreApplication& app, const QCommandLineParser& args, const MusicParams& params,
-             std::uint64_t seed) {
+int runServe(QCoreApplication& app, app::OptionReader& opts, DevicePreference device,
+             const MusicParams& params, std::uint64_t seed) {
     core::NodeConfig config;
     config.params = params;
     config.seed = seed;
-    config.device = *device(args);
-    const QString bind =
-        args.isSet("bind") ? args.value("bind") : qEnvironmentVariable("AURALIS_BIND", "0.0.0.0");
-    if (!config.bind.setAddress(bind)) {
-        return app::usageError("--bind must be an IP address such as 0.0.0.0 or 127.0.0.1, got '" +
-                               bind + "'");
+    config.device = device;
+    config.bind = opts.address("bind", "AURALIS_BIND");
+    config.port = opts.port("port", "AURALIS_PORT");
+    config.maxClients = opts.integer("max-clients", 1, 100000);
+    if (!opts.ok()) {
+        return opts.usageError();
     }
-    const QString port =
-        args.isSet("port") ? args.value("port") : qEnvironmentVariable("AURALIS_PORT", "8000");
-    bool ok = false;
-    const uint portNumber = port.toUInt(&ok);
-    if (!ok || portNumber > 65535) {
-        return app::usageError("--port must be 0-65535 (0: any free port), got '" + port + "'");
-    }
-    config.port = static_cast<quint16>(portNumber);
-    const int maxClients = args.value("max-clients").toInt(&ok);
-    if (!ok || maxClients < 1 || maxClients > 100000) {
-        return app::usageError("--max-clients must be 1-100000, got '" + args.value("max-clients") +
-                               "'");
-    }
-    config.maxClients = maxClients;
 
     core::Node node(config);
     QString error;
@@ -150,8 +131,10 @@ int main(int argc, char** argv) {
     args.addVersionOption();
     args.addPositionalArgument("command", "serve (default) or render", "[command]");
     args.addOptions({
-        {"port", "serve: TCP port, 0 for any free one (default 8000, env AURALIS_PORT).", "port"},
-        {"bind", "serve: address to bind (default 0.0.0.0, env AURALIS_BIND).", "address"},
+        {"port", "serve: TCP port, 0 for any free one (default 8000, env AURALIS_PORT).", "port",
+         "8000"},
+        {"bind", "serve: address to bind (default 0.0.0.0, env AURALIS_BIND).", "address",
+         "0.0.0.0"},
         {"max-clients", "serve: most listeners at once (default 256).", "n", "256"},
         {"log-level", "error, warn, info or debug (default info).", "level", "info"},
         {{"o", "output"}, "render: WAV file to write.", "file"},
@@ -162,29 +145,24 @@ int main(int argc, char** argv) {
     app::addMusicOptions(args);
     args.process(app);
 
-    if (!app::setupLogging(args.value("log-level"))) {
-        return app::usageError("--log-level must be error, warn, info or debug");
-    }
-    if (!device(args)) {
-        return app::usageError("--device must be cpu, cuda or auto, got '" + args.value("device") +
-                               "'");
-    }
+    app::OptionReader opts(args);
+    app::readLogLevel(opts);
+    const DevicePreference device = app::readDevice(opts);
     MusicParams params;
     std::uint64_t seed = 0;
     if (const auto error = app::readMusicOptions(args, params, seed)) {
-        return app::usageError(*error);
+        opts.failWith(*error);
     }
     const QStringList positional = args.positionalArguments();
     const QString command = positional.isEmpty() ? "serve" : positional.first();
     if (positional.size() > 1) {
-        return app::usageError("unexpected arguments: " + positional.mid(1).join(' ') +
-                               " (see --help)");
+        opts.failWith("unexpected arguments: " + positional.mid(1).join(' ') + " (see --help)");
+    } else if (command != "render" && command != "serve") {
+        opts.failWith("unknown command '" + command + "' (see --help)");
     }
-    if (command == "render") {
-        return runRender(args, params, seed);
+    if (!opts.ok()) {
+        return opts.usageError();
     }
-    if (command == "serve") {
-        return runServe(app, args, params, seed);
-    }
-    return app::usageError("unknown command '" + command + "' (see --help)");
+    return command == "render" ? runRender(args, opts, device, params, seed)
+                               : runServe(app, opts, device, params, seed);
 }

@@ -1,5 +1,6 @@
 #include "client/listener.h"
 
+#include "protocol/messages.h"
 #include "protocol/protocol.h"
 
 #include <QJsonDocument>
@@ -27,9 +28,8 @@ ListenerClient::ListenerClient(Options options, const Clock& clock, QObject* par
     m_reportTimer.setInterval(m_options.reportIntervalMs);
     connect(&m_reportTimer, &QTimer::timeout, this, [this] {
         updatePlayout(m_clock.nowUs());
-        send(QJsonObject{{"type", "report"},
-                         {"buffer_ms", std::round(m_stats.bufferMs)},
-                         {"underruns", static_cast<double>(m_stats.playoutUnderruns)}});
+        send(protocol::toJson(protocol::Report{std::round(m_stats.bufferMs),
+                                               m_stats.playoutUnderruns}));
     });
     m_playoutTimer.setInterval(50);
     connect(&m_playoutTimer, &QTimer::timeout, this, [this] { updatePlayout(m_clock.nowUs()); });
@@ -83,8 +83,8 @@ void ListenerClient::stop() {
 void ListenerClient::connectNow() {
     QUrl url = m_options.url;
     QUrlQuery query(url);
-    query.addQueryItem("format", m_options.format);
-    query.addQueryItem("tier", m_options.tier);
+    query.addQueryItem("format", protocol::formatName(m_options.format));
+    query.addQueryItem("tier", protocol::tierName(m_options.tier));
     const QString id = m_stats.clientId.isEmpty() ? m_options.clientId : m_stats.clientId;
     if (!id.isEmpty()) {
         query.addQueryItem("client_id", id);
@@ -160,44 +160,42 @@ void ListenerClient::handle(const QByteArray& data, bool binary) {
         onAudio(static_cast<qint64>(h.seq), data.mid(protocol::kBinaryHeaderBytes), h.underrun);
         return;
     }
-    // Audio messages are parsed by hand: they are most of the traffic and only need 3 fields.
-    if (data.startsWith("{\"type\":\"audio\"")) {
-        const auto field = [&](const char* name) -> QByteArray {
-            const QByteArray key = QByteArray("\"") + name + "\":";
-            const qsizetype at = data.indexOf(key);
-            if (at < 0) {
-                return {};
-            }
-            const qsizetype from = at + key.size();
-            qsizetype to = from;
-            while (to < data.size() && data[to] != ',' && data[to] != '}') {
-                ++to;
-            }
-            return data.mid(from, to - from);
-        };
-        bool ok = false;
-        const qint64 seq = field("seq").toLongLong(&ok);
-        const qsizetype d = data.indexOf("\"data\":\"");
-        const qsizetype e = d < 0 ? -1 : data.indexOf('"', d + 8);
-        if (!ok || e < 0) {
+    protocol::AudioHeader h;
+    QByteArray base64;
+    switch (protocol::parseAudioJson(data, h, base64)) {
+    case protocol::AudioParse::Ok: {
+        const auto pcm = QByteArray::fromBase64Encoding(base64, QByteArray::AbortOnBase64DecodingErrors);
+        if (!pcm || pcm.decoded.size() != protocol::kChunkBytes) {
             ++m_stats.errors;
             return;
         }
-        const QByteArray pcm = QByteArray::fromBase64(data.mid(d + 8, e - d - 8));
-        onAudio(seq, pcm, field("underrun") == "true");
+        onAudio(static_cast<qint64>(h.seq), pcm.decoded, h.underrun);
         return;
     }
+    case protocol::AudioParse::Malformed:
+        ++m_stats.errors;
+        return;
+    case protocol::AudioParse::NotAudio:
+        break;
+    }
     const QJsonObject msg = QJsonDocument::fromJson(data).object();
-    const QString type = msg.value("type").toString();
+    const QString type = protocol::messageType(msg);
     if (type == "welcome") {
-        m_stats.clientId = msg.value("client_id").toString();
-        m_targetMs = msg.value("target_ms").toInt(1000);
+        const auto welcome = protocol::parseWelcome(msg);
+        if (!welcome) {
+            ++m_stats.errors; // not a welcome this client understands
+            return;
+        }
+        m_stats.clientId = welcome->clientId;
+        m_targetMs = welcome->targetMs;
         m_attempt = 0;
         emit welcomed(msg);
         return;
     }
     if (type == "tier") {
-        m_targetMs = msg.value("target_ms").toInt(m_targetMs);
+        if (const auto change = protocol::parseTierChange(msg)) {
+            m_targetMs = change->targetMs;
+        }
     } else if (type == "error") {
         ++m_stats.errors;
     } else if (type == "warning") {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "protocol/clock.h"
+#include "protocol/protocol.h"
 #include "client/ws_client.h"
 
 #include <QJsonObject>
@@ -50,8 +51,8 @@ class ListenerClient : public QObject {
 public:
     struct Options {
         QUrl url; // ws://host:port/ws/stream (query added from the fields below)
-        QString format = "json";
-        QString tier = "normal";
+        protocol::Format format = protocol::Format::Json;
+        protocol::Tier tier = protocol::Tier::Normal;
         QString clientId; // empty: the node assigns one
         Impairment impairment;
         bool reconnect = true;

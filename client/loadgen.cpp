@@ -70,6 +70,29 @@ LoadGenerator::LoadGenerator(LoadOptions options, const Clock& clock, QObject* p
     });
 }
 
+QStringList loadArguments(const LoadOptions& o) {
+    QStringList a = {"--url",      o.url.toString(),
+                     "--clients",  QString::number(o.clients),
+                     "--duration", QString::number(o.durationSeconds),
+                     "--format",   protocol::formatName(o.format),
+                     "--tier",     protocol::tierName(o.tier),
+                     "--id-prefix", o.idPrefix,
+                     "--no-read",  QString::number(o.noReadFraction)};
+    const Impairment& im = o.impairment;
+    if (im.delayMs > 0 || im.jitterMs > 0 || im.stallMs > 0) {
+        a << "--delay-ms" << QString::number(im.delayMs) << "--jitter-ms"
+          << QString::number(im.jitterMs) << "--impaired" << QString::number(o.impairedFraction);
+        if (im.stallMs > 0) {
+            a << "--stall-every-ms" << QString::number(im.stallEveryMs) << "--stall-ms"
+              << QString::number(im.stallMs);
+        }
+    }
+    if (o.rampMs >= 0) {
+        a << "--ramp-ms" << QString::number(o.rampMs);
+    }
+    return a;
+}
+
 void LoadGenerator::start() {
     m_startUs = m_clock.nowUs();
     m_rampTimer.start();
@@ -128,8 +151,8 @@ QJsonObject LoadGenerator::summary() const {
         {"clients", static_cast<int>(m_listeners.size())},
         {"reading_clients", reading},
         {"duration_s", m_options.durationSeconds},
-        {"format", m_options.format},
-        {"tier", m_options.tier},
+        {"format", protocol::formatName(m_options.format)},
+        {"tier", protocol::tierName(m_options.tier)},
         {"overall",
          QJsonObject{{"chunks", chunks},
                      {"gaps", gaps},

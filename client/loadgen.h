@@ -17,14 +17,18 @@ struct LoadOptions {
     QUrl url;
     int clients = 10;
     double durationSeconds = 10;
-    QString format = "binary";
-    QString tier = "normal";
+    protocol::Format format = protocol::Format::Binary;
+    protocol::Tier tier = protocol::Tier::Normal;
     Impairment impairment;       // applied to the impaired fraction
     double impairedFraction = 0; // 0..1 of the clients get `impairment`
     double noReadFraction = 0;   // 0..1 of the clients never read
     int rampMs = -1; // spread the connects over this long (-1: 2 ms per client, at most 5 s)
     QString idPrefix = "load";
 };
+
+/// The auralis-client command line that runs `options` in a process of its own (the
+/// dashboard's offline demo does): the options auralis-client --clients reads back.
+QStringList loadArguments(const LoadOptions& options);
 
 class LoadGenerator : public QObject {
     Q_OBJECT

@@ -1,6 +1,10 @@
 #include "protocol/protocol.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtEndian>
+
+#include <cmath>
 
 #include <cstring>
 
@@ -105,6 +109,79 @@ bool readBinaryHeader(const QByteArray& message, AudioHeader& h) {
     h.ptsMs = qFromLittleEndian<qint64>(p + 16);
     h.sentAtMs = qFromLittleEndian<qint64>(p + 24);
     return true;
+}
+
+namespace {
+
+// The node's layout, field by field: {"type":"audio","seq":N,"pts_ms":N,"sent_at_ms":N,
+// "underrun":B,"data":"..."}; false at the first difference.
+bool parseCompactAudio(const QByteArray& s, AudioHeader& h, QByteArray& base64) {
+    qsizetype pos = 0;
+    const auto literal = [&](const char* text) {
+        const qsizetype n = static_cast<qsizetype>(std::strlen(text));
+        if (s.size() - pos < n || std::memcmp(s.constData() + pos, text, n) != 0) {
+            return false;
+        }
+        pos += n;
+        return true;
+    };
+    const auto integer = [&](qint64& out) {
+        const qsizetype from = pos;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && pos - from < 19) {
+            ++pos;
+        }
+        bool ok = false;
+        out = QByteArrayView(s).sliced(from, pos - from).toLongLong(&ok);
+        return ok && pos > from;
+    };
+    qint64 seq = 0;
+    if (!literal("{\"type\":\"audio\",\"seq\":") || !integer(seq) || !literal(",\"pts_ms\":") ||
+        !integer(h.ptsMs) || !literal(",\"sent_at_ms\":") || !integer(h.sentAtMs) ||
+        !literal(",\"underrun\":")) {
+        return false;
+    }
+    h.seq = static_cast<quint64>(seq);
+    if (literal("true")) {
+        h.underrun = true;
+    } else if (literal("false")) {
+        h.underrun = false;
+    } else {
+        return false;
+    }
+    if (!literal(",\"data\":\"")) {
+        return false;
+    }
+    const qsizetype end = s.indexOf('"', pos);
+    if (end < 0 || s.size() - end != 2 || s[end + 1] != '}') {
+        return false;
+    }
+    base64 = s.mid(pos, end - pos);
+    return true;
+}
+
+} // namespace
+
+AudioParse parseAudioJson(const QByteArray& utf8, AudioHeader& h, QByteArray& base64) {
+    if (parseCompactAudio(utf8, h, base64)) {
+        return AudioParse::Ok;
+    }
+    const QJsonObject o = QJsonDocument::fromJson(utf8).object();
+    if (o.value("type").toString() != QLatin1String("audio")) {
+        return AudioParse::NotAudio;
+    }
+    const QJsonValue seq = o.value("seq");
+    const QJsonValue pts = o.value("pts_ms");
+    const QJsonValue data = o.value("data");
+    if (!seq.isDouble() || seq.toDouble() < 0 || seq.toDouble() != std::floor(seq.toDouble()) ||
+        !pts.isDouble() || !data.isString()) {
+        return AudioParse::Malformed;
+    }
+    h.seq = static_cast<quint64>(seq.toDouble());
+    h.ptsMs = static_cast<qint64>(pts.toDouble());
+    h.sentAtMs = static_cast<qint64>(o.value("sent_at_ms").toDouble());
+    h.underrun = o.value("underrun").toBool();
+    base64 = data.toString().toLatin1();
+    return AudioParse::Ok;
 }
 
 QByteArray audioJson(const AudioHeader& h, const QByteArray& base64) {

@@ -75,5 +75,9 @@ bool readBinaryHeader(const QByteArray& message, AudioHeader& header);
 /// The JSON audio message (UTF-8) around an already base64-encoded chunk. The other messages
 /// are in messages.h.
 QByteArray audioJson(const AudioHeader& header, const QByteArray& base64);
+enum class AudioParse { NotAudio, Ok, Malformed };
+/// Reads a JSON audio message: the node's own compact layout directly, any other valid JSON
+/// spelling (spaces, another key order) through the JSON parser. `base64` is the data field.
+AudioParse parseAudioJson(const QByteArray& utf8, AudioHeader& header, QByteArray& base64);
 
 } // namespace auralis::protocol

@@ -12,6 +12,11 @@
 #define AURALIS_HD inline
 #endif
 
+namespace auralis::synth {
+/// The one sample rate of the project: the synth renders at it, the protocol streams it.
+inline constexpr int kSampleRate = 44100;
+} // namespace auralis::synth
+
 namespace auralis::synth::dsp {
 
 // ---- wavetables -------------------------------------------------------------------------
@@ -117,7 +122,7 @@ AURALIS_HD Stereo voiceSample(const Note& note, std::int64_t n, float env, const
     } else if constexpr (V == kKick) {
         // Sine with a falling pitch (90 Hz -> 45 Hz, tau 30 ms): the phase is the closed-form
         // integral of the frequency, so any frame can be computed on its own.
-        const float t = static_cast<float>(uk) * (1.0f / 44100.0f);
+        const float t = static_cast<float>(uk) * (1.0f / static_cast<float>(kSampleRate));
         const float cycles = 45.0f * t + 2.7f * (1.0f - expf(t * (-1.0f / 0.03f)));
         const float frac = cycles - floorf(cycles);
         const std::uint32_t phase = static_cast<std::uint32_t>(frac * 16777216.0f) << 8;

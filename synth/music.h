@@ -2,6 +2,8 @@
 // Pure functions and value types; safe to use from any thread.
 #pragma once
 
+#include "synth/dsp.h" // kSampleRate
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -11,7 +13,6 @@
 
 namespace auralis::synth {
 
-inline constexpr int kSampleRate = 44100;
 inline constexpr int kChannels = 2;
 inline constexpr double kMinBpm = 40.0;
 inline constexpr double kMaxBpm = 120.0;

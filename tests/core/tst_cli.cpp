@@ -1,5 +1,6 @@
 // The executables as a user runs them: auralis-node serving and stopping on SIGTERM,
 // auralis-client listening and load testing, and their errors for bad arguments.
+#include "client/loadgen.h"
 #include "node_harness.h"
 
 #include <QProcess>
@@ -52,7 +53,8 @@ private slots:
     void nodeRejectsBadArguments_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
-        QTest::newRow("port") << QStringList{"--port", "70000"} << "--port must be 0-65535";
+        QTest::newRow("port") << QStringList{"--port", "70000"}
+                              << "--port must be a port 0-65535 (0: any free port), got '70000'";
         QTest::newRow("bind") << QStringList{"--bind", "nowhere"} << "--bind must be an IP address";
         QTest::newRow("clients") << QStringList{"--max-clients", "0"} << "--max-clients must be";
         QTest::newRow("log level") << QStringList{"--log-level", "loud"} << "--log-level must be";
@@ -122,15 +124,53 @@ private slots:
         QCOMPARE(impaired, 2);
     }
 
+    void loadArgumentsAreWhatTheClientReads() {
+        // The dashboard's demo starts auralis-client with loadArguments(): the real program
+        // must read them back as the same run.
+        auto node = startNode();
+        LoadOptions o;
+        o.url = streamUrl(*node);
+        o.clients = 3;
+        o.durationSeconds = 1.5;
+        o.format = protocol::Format::Json;
+        o.tier = protocol::Tier::Minimal;
+        o.idPrefix = "roundtrip";
+        o.impairment.jitterMs = 10;
+        o.impairedFraction = 1.0 / 3.0;
+        o.noReadFraction = 0;
+        o.rampMs = 30;
+        QProcess client;
+        client.start(AURALIS_CLIENT_BIN, loadArguments(o));
+        QTRY_VERIFY_WITH_TIMEOUT(client.state() == QProcess::NotRunning, kPatienceMs);
+        QCOMPARE(client.exitCode(), 0);
+        const QJsonObject summary =
+            QJsonDocument::fromJson(client.readAllStandardOutput()).object();
+        QCOMPARE(summary.value("clients").toInt(), 3);
+        QCOMPARE(summary.value("format").toString(), QString("json"));
+        QCOMPARE(summary.value("tier").toString(), QString("minimal"));
+        int impaired = 0;
+        for (const QJsonValue l : summary.value("listeners").toArray()) {
+            QVERIFY(l.toObject().value("client_id").toString().startsWith("roundtrip-"));
+            impaired += l.toObject().value("impaired").toBool() ? 1 : 0;
+        }
+        QCOMPARE(impaired, 1);
+    }
+
     void clientRejectsBadArguments_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
-        QTest::newRow("url") << QStringList{"--url", "http://x"} << "--url must look like ws://";
+        QTest::newRow("url") << QStringList{"--url", "http://x"}
+                             << "--url must be a stream URL such as ws://";
         QTest::newRow("format") << QStringList{"--format", "mp3"}
                                 << "--format must be json or binary";
         QTest::newRow("tier") << QStringList{"--tier", "huge"} << "--tier must be";
         QTest::newRow("clients") << QStringList{"--clients", "0"} << "--clients must be an integer";
         QTest::newRow("stall") << QStringList{"--stall-ms", "100"} << "go together";
+        QTest::newRow("id prefix too long")
+            << QStringList{"--clients", "2", "--id-prefix", QString(51, 'p')}
+            << "--id-prefix must be 1-50 characters";
+        QTest::newRow("id prefix characters")
+            << QStringList{"--clients", "2", "--id-prefix", "a b"} << "--id-prefix must be";
         QTest::newRow("duration") << QStringList{"--duration", "-3"}
                                   << "--duration must be a number";
     }

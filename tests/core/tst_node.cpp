@@ -21,8 +21,8 @@ struct Monitor {
     static ListenerClient::Options makeOptions(const Node& node, const QString& id) {
         ListenerClient::Options o;
         o.url = streamUrl(node);
-        o.format = "binary";
-        o.tier = "minimal";
+        o.format = protocol::Format::Binary;
+        o.tier = protocol::Tier::Minimal;
         o.clientId = id;
         o.reconnect = false;
         return o;
@@ -31,17 +31,22 @@ struct Monitor {
     ListenerClient listener;
 };
 
-// The next 10 chunks arrive within 1.5 s, in order, with no gap and no late one.
+// The bystander's audio stays whole while others misbehave: the next 10 chunks arrive, in
+// order, with no gap and no silence, no chunk more than 250 ms after the one before (its
+// buffer is 500 ms: a busy machine may delay a wake-up, the listener must not hear it), and
+// its playout never ran dry.
 void expectOnTime(Monitor& m) {
     const auto before = m.listener.stats().chunks;
-    QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().chunks >= before + 10, 1500);
-    const ListenerStats& s = m.listener.stats();
+    QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().chunks >= before + 10, kPatienceMs);
+    const client::ListenerStats& s = m.listener.stats();
     QCOMPARE(s.gaps, std::uint64_t{0});
     QCOMPARE(s.outOfOrder, std::uint64_t{0});
     QCOMPARE(s.serverUnderruns, std::uint64_t{0});
+    QCOMPARE(s.playoutUnderruns, std::uint64_t{0});
     for (std::size_t i = s.jitterMs.size() >= 10 ? s.jitterMs.size() - 10 : 0;
          i < s.jitterMs.size(); ++i) {
-        QVERIFY2(s.jitterMs[i] < 50, qPrintable(QString("late chunk: %1 ms").arg(s.jitterMs[i])));
+        QVERIFY2(s.jitterMs[i] <= 150,
+                 qPrintable(QString("a chunk %1 ms late").arg(s.jitterMs[i])));
     }
 }
 
@@ -69,7 +74,8 @@ private slots:
         std::vector<std::unique_ptr<ListenerClient>> listeners;
         std::vector<std::map<qint64, QByteArray>> received(3);
         std::vector<std::vector<qint64>> arrivals(3);
-        const QStringList formats = {"json", "binary", "json"};
+        const protocol::Format formats[] = {protocol::Format::Json, protocol::Format::Binary,
+                                            protocol::Format::Json};
         for (int i = 0; i < 3; ++i) {
             ListenerClient::Options o;
             o.url = streamUrl(*node);

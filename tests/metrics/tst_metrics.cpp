@@ -70,7 +70,7 @@ struct TestListener {
         ListenerClient::Options o;
         o.url = streamUrl(node, extraQuery);
         o.clientId = id;
-        o.format = "binary";
+        o.format = protocol::Format::Binary;
         o.reconnect = false;
         o.reportIntervalMs = 200;
         client = std::make_unique<ListenerClient>(o, clock);

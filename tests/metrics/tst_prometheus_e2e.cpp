@@ -95,8 +95,8 @@ private slots:
             ListenerClient::Options o;
             o.url = streamUrl(*m_node);
             o.clientId = QString("listener-%1").arg(i);
-            o.tier = "minimal";
-            o.format = i == 0 ? "json" : "binary";
+            o.tier = protocol::Tier::Minimal;
+            o.format = i == 0 ? protocol::Format::Json : protocol::Format::Binary;
             o.reconnect = false;
             m_listeners.push_back(std::make_unique<ListenerClient>(o, m_clock));
             m_listeners.back()->start();

@@ -3,6 +3,7 @@
 // -> resolved when the condition stops, and a healthy node keeps all of them inactive.
 #include "monitor/alerts.h"
 
+#include <QFile>
 #include <QtTest>
 
 #include <algorithm>
@@ -125,6 +126,93 @@ const std::vector<std::string> kJitterLe = {"1",  "2",  "5",   "10",  "20",  "30
 class TestAlerts : public QObject {
     Q_OBJECT
 private slots:
+    // One source for the rules: the dashboard reads packaging/prometheus/alerts.yml (compiled
+    // in). The file in the repository, the compiled-in copy and the dashboard's evaluations
+    // agree field by field.
+    void theRulesComeFromAlertsYml() {
+        QFile f(QString(AURALIS_SOURCE_DIR) + "/packaging/prometheus/alerts.yml");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray text = f.readAll();
+        std::string error;
+        const std::vector<RuleSpec> file =
+            parseAlertRules(std::string_view(text.constData(), text.size()), &error);
+        QVERIFY2(!file.empty(), error.c_str());
+        QCOMPARE(file.size(), std::size_t{7});
+        const std::vector<RuleSpec>& bundled = bundledAlertRules();
+        QCOMPARE(bundled.size(), file.size());
+        const auto implemented = implementedAlertExpressions();
+        const std::vector<AlertRule> rules = contractAlertRules();
+        QCOMPARE(rules.size(), file.size());
+        for (std::size_t i = 0; i < file.size(); ++i) {
+            const RuleSpec& r = file[i];
+            QCOMPARE(bundled[i].name, r.name);
+            QCOMPARE(bundled[i].expr, r.expr);
+            QCOMPARE(bundled[i].forMs, r.forMs);
+            QCOMPARE(bundled[i].severity, r.severity);
+            QCOMPARE(bundled[i].summary, r.summary);
+            QCOMPARE(bundled[i].description, r.description);
+            const auto impl = std::find_if(implemented.begin(), implemented.end(),
+                                           [&](const auto& e) { return e.first == r.name; });
+            QVERIFY2(impl != implemented.end(), r.name.c_str());
+            QCOMPARE(impl->second, r.expr); // the dashboard evaluates exactly this expression
+            QCOMPARE(rules[i].name, r.name);
+            QCOMPARE(rules[i].forMs, r.forMs);
+            QCOMPARE(rules[i].severity, r.severity);
+            QCOMPARE(rules[i].condition, r.expr);
+        }
+        QCOMPARE(file[0].name, std::string("BufferUnderrun"));
+        QCOMPARE(file[0].forMs, 2 * kMin);
+        QCOMPARE(file[2].forMs, 60 * kMin); // MemoryLeak: for 1h
+    }
+
+    void annotationTemplates() {
+        const Labels labels = {{"client_id", "web-7"}, {"instance", "n:8000"}};
+        QCOMPARE(
+            renderTemplate("Buffer underruns detected for {{ $labels.client_id }}", labels, 0.5),
+            std::string("Buffer underruns detected for web-7"));
+        QCOMPARE(renderTemplate("{{ printf \"%.3f\" $value }} underruns/sec", labels, 0.0321),
+                 std::string("0.032 underruns/sec"));
+        QCOMPARE(renderTemplate("{{ printf \"%.0f\" $value }} MB", labels, 1234.6),
+                 std::string("1235 MB"));
+        QCOMPARE(renderTemplate("v={{ $value }}", labels, 2.5), std::string("v=2.5"));
+        QCOMPARE(renderTemplate("{{ humanize $value }}", labels, 1),
+                 std::string("{{ humanize $value }}"));
+        QCOMPARE(renderTemplate("no braces", labels, 1), std::string("no braces"));
+        QCOMPARE(renderTemplate("{{ unterminated", labels, 1), std::string("{{ unterminated"));
+    }
+
+    void malformedRuleFilesAreRefused_data() {
+        QTest::addColumn<QByteArray>("yaml");
+        QTest::newRow("empty") << QByteArray("groups: []\n");
+        QTest::newRow("no expr") << QByteArray(
+            "groups:\n  - name: a\n    rules:\n      - alert: X\n"
+            "        for: 1m\n        labels:\n          severity: high\n"
+            "        annotations:\n          summary: s\n");
+        QTest::newRow("bad duration") << QByteArray(
+            "groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up > 0\n"
+            "        for: 5 minutes\n");
+        QTest::newRow("unterminated string") << QByteArray(
+            "groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: \"up\n");
+    }
+    void malformedRuleFilesAreRefused() {
+        QFETCH(QByteArray, yaml);
+        std::string error;
+        QVERIFY(parseAlertRules(std::string_view(yaml.constData(), yaml.size()), &error).empty());
+        QVERIFY(!error.empty());
+    }
+
+    void durations() {
+        bool ok = false;
+        QCOMPARE(parseDurationMs("90s", &ok), std::int64_t{90'000});
+        QVERIFY(ok);
+        QCOMPARE(parseDurationMs("1h30m", &ok), std::int64_t{5'400'000});
+        QVERIFY(ok);
+        parseDurationMs("10", &ok);
+        QVERIFY(!ok);
+        parseDurationMs("m", &ok);
+        QVERIFY(!ok);
+    }
+
     void bufferUnderrun() {
         const auto scrape = [](double m) {
             return std::vector{sample("buffer_underruns_total",

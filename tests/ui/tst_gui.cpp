@@ -193,6 +193,34 @@ private slots:
         }
     }
 
+    void theAppRefusesBadArguments_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("scrape interval")
+            << QStringList{"--scrape-interval", "5"}
+            << "--scrape-interval must be an integer from 100 to 60000, got '5'";
+        QTest::newRow("port") << QStringList{"--port", "-1"} << "--port must be a port";
+        QTest::newRow("device") << QStringList{"--device", "tpu"}
+                                << "--device must be cpu, cuda or auto, got 'tpu'";
+        QTest::newRow("demo") << QStringList{"--demo", "many"} << "--demo must be an integer";
+        QTest::newRow("no-local alone")
+            << QStringList{"--no-local"} << "--no-local needs at least one --attach URL";
+    }
+    void theAppRefusesBadArguments() {
+        // The same checks and message style as auralis-node and auralis-client; exit 2.
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        QProcess app;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        app.setProcessEnvironment(env);
+        app.start(AURALIS_APP_BIN, args);
+        QVERIFY(app.waitForFinished(kPatienceMs));
+        QCOMPARE(app.exitCode(), 2);
+        const QString err = QString::fromUtf8(app.readAllStandardError());
+        QVERIFY2(err.contains("auralis: " + message), qPrintable(err));
+    }
+
     void theAppRunsEndToEnd() {
         QTemporaryDir dir;
         QProcess app;
