@@ -13,10 +13,6 @@ namespace auralis::core {
 
 namespace {
 
-QString text(std::string_view sv) {
-    return QString::fromUtf8(sv.data(), static_cast<qsizetype>(sv.size()));
-}
-
 double num(qint64 v) {
     return static_cast<double>(v);
 }
@@ -67,17 +63,17 @@ QJsonObject presetsJson() {
     for (const synth::Preset p : synth::kAllPresets) {
         QJsonObject o = protocol::paramsJson(synth::presetParams(p));
         o.remove("key");
-        o["name"] = text(synth::presetName(p));
+        o["name"] = protocol::fromUtf8(synth::presetName(p));
         o.remove("preset");
         presets.append(o);
     }
     QJsonArray modes;
     for (const synth::Mode m : synth::kAllModes) {
-        modes.append(text(synth::modeName(m)));
+        modes.append(protocol::fromUtf8(synth::modeName(m)));
     }
     QJsonArray keys;
     for (int k = 0; k < 12; ++k) {
-        keys.append(text(synth::keyName(k)));
+        keys.append(protocol::fromUtf8(synth::keyName(k)));
     }
     return QJsonObject{{"presets", presets},
                        {"modes", modes},

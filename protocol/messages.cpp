@@ -8,10 +8,6 @@ namespace auralis::protocol {
 
 namespace {
 
-QString text(std::string_view sv) {
-    return QString::fromUtf8(sv.data(), static_cast<qsizetype>(sv.size()));
-}
-
 double num(qint64 v) {
     return static_cast<double>(v);
 }
@@ -74,11 +70,11 @@ Notice refusal(const QString& field, const QString& message) {
 // ---- builders -----------------------------------------------------------------------------
 
 QJsonObject paramsJson(const synth::MusicParams& p) {
-    return QJsonObject{{"key", text(synth::keyName(p.key))},
-                       {"mode", text(synth::modeName(p.mode))},
+    return QJsonObject{{"key", fromUtf8(synth::keyName(p.key))},
+                       {"mode", fromUtf8(synth::modeName(p.mode))},
                        {"bpm", p.bpm},
                        {"intensity", p.intensity},
-                       {"preset", text(synth::presetName(p.preset))}};
+                       {"preset", fromUtf8(synth::presetName(p.preset))}};
 }
 
 QJsonObject toJson(const Welcome& m) {

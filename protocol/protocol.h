@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace auralis::protocol {
 
@@ -50,6 +51,11 @@ inline int tierLeadChunks(Tier tier) {
 }
 Tier higherTier(Tier tier);
 Tier lowerTier(Tier tier);
+
+/// UTF-8 text (the synth's names) as a QString.
+inline QString fromUtf8(std::string_view text) {
+    return QString::fromUtf8(text.data(), static_cast<qsizetype>(text.size()));
+}
 
 /// True when `id` is 1-64 characters of [A-Za-z0-9_-].
 bool isValidClientId(const QString& id);

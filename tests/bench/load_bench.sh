@@ -11,7 +11,7 @@ shift $(( $# >= 2 ? 2 : 1 ))
 counts=("${@:-}")
 [ -n "${counts[0]}" ] || counts=(10 100 500 1000)
 node_bin=$build/app/auralis-node
-client_bin=$build/app/auralis-client
+client_bin=${CLIENT_BIN:-$build/app/auralis-client} # the same client for every node compared
 out=$(mktemp -d)
 trap 'kill $node_pid 2>/dev/null || true; rm -rf "$out"' EXIT
 ticks=$(getconf CLK_TCK)

@@ -32,9 +32,10 @@ struct Monitor {
 };
 
 // The bystander's audio stays whole while others misbehave: the next 10 chunks arrive, in
-// order, with no gap and no silence, no chunk more than 250 ms after the one before (its
-// buffer is 500 ms: a busy machine may delay a wake-up, the listener must not hear it), and
-// its playout never ran dry.
+// order, with no gap and no silence, and its playout (a 500 ms buffer, the minimal tier)
+// never ran dry. Single arrival times are not judged: pacing may send 0 or 2 chunks at a
+// deadline to hold the listener's lead, and a busy machine delays wake-ups; what a listener
+// hears is whether its buffer ran out.
 void expectOnTime(Monitor& m) {
     const auto before = m.listener.stats().chunks;
     QTRY_VERIFY_WITH_TIMEOUT(m.listener.stats().chunks >= before + 10, kPatienceMs);
@@ -43,11 +44,6 @@ void expectOnTime(Monitor& m) {
     QCOMPARE(s.outOfOrder, std::uint64_t{0});
     QCOMPARE(s.serverUnderruns, std::uint64_t{0});
     QCOMPARE(s.playoutUnderruns, std::uint64_t{0});
-    for (std::size_t i = s.jitterMs.size() >= 10 ? s.jitterMs.size() - 10 : 0;
-         i < s.jitterMs.size(); ++i) {
-        QVERIFY2(s.jitterMs[i] <= 150,
-                 qPrintable(QString("a chunk %1 ms late").arg(s.jitterMs[i])));
-    }
 }
 
 QJsonObject status(const Node& node) {
