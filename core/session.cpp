@@ -90,12 +90,16 @@ void ListenerSession::sendChunk(qint64 nowUs) {
         expected = text.size();
         written = m_ws->sendText(text);
     } else {
-        QByteArray message(protocol::kBinaryHeaderBytes + protocol::kChunkBytes, Qt::Uninitialized);
-        protocol::writeBinaryHeader(message.data(), h);
-        std::memcpy(message.data() + protocol::kBinaryHeaderBytes, c.pcm.constData(),
+        // The whole WebSocket frame in one buffer: frame header, audio header, PCM.
+        constexpr int kMessage = protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
+        QByteArray frame = ws::frameHeader(ws::Opcode::Binary, kMessage);
+        const qsizetype at = frame.size();
+        frame.resize(at + kMessage);
+        protocol::writeBinaryHeader(frame.data() + at, h);
+        std::memcpy(frame.data() + at + protocol::kBinaryHeaderBytes, c.pcm.constData(),
                     protocol::kChunkBytes);
-        expected = message.size();
-        written = m_ws->sendBinary(message);
+        expected = frame.size();
+        written = m_ws->sendFrame(frame);
     }
     if (written < expected) {
         m_ctx.metrics.sendError(m_ws->isOpen() ? SendError::Unknown : SendError::Disconnect);

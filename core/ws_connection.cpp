@@ -33,6 +33,15 @@ WsConnection::~WsConnection() {
     }
 }
 
+QByteArray WsConnection::frame(ws::Opcode opcode, const QByteArray& payload) {
+    // One buffer per message: the socket's write buffer keeps each write as a block and
+    // hands the kernel one block per call, so header and payload go out together.
+    QByteArray f = ws::frameHeader(opcode, payload.size());
+    f.reserve(f.size() + payload.size());
+    f.append(payload);
+    return f;
+}
+
 qint64 WsConnection::sendFrame(const QByteArray& frame) {
     if (m_state != State::Open || m_socket == nullptr) {
         return 0;
@@ -44,16 +53,14 @@ qint64 WsConnection::sendText(const QByteArray& utf8) {
     if (m_state != State::Open || m_socket == nullptr) {
         return 0;
     }
-    const qint64 header = m_socket->write(ws::frameHeader(ws::Opcode::Text, utf8.size()));
-    return header < 0 ? header : m_socket->write(utf8);
+    return m_socket->write(frame(ws::Opcode::Text, utf8));
 }
 
 qint64 WsConnection::sendBinary(const QByteArray& data) {
     if (m_state != State::Open || m_socket == nullptr) {
         return 0;
     }
-    const qint64 header = m_socket->write(ws::frameHeader(ws::Opcode::Binary, data.size()));
-    return header < 0 ? header : m_socket->write(data);
+    return m_socket->write(frame(ws::Opcode::Binary, data));
 }
 
 qint64 WsConnection::bytesToWrite() const {

@@ -51,6 +51,7 @@ private:
     void onReadyRead();
     void onSocketDisconnected();
     void closeWith(int code, const QString& reason, const QByteArray& payload);
+    static QByteArray frame(ws::Opcode opcode, const QByteArray& payload);
 
     QTcpSocket* m_socket; // null once the closed socket was deleted
     ws::FrameReader m_reader;

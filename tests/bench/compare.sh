@@ -19,11 +19,10 @@ if [ ! -x "$old/build/app/auralis-node" ]; then
     cmake --build "$old/build" -j "$(nproc)" --target bench_synth bench_metrics auralis-node \
         auralis-client >/dev/null
 fi
-median() { sed -n "s/.*\"$1_median\".*\"real_time\": \([0-9.e+]*\).*/\1/p"; }
-bench() { # binary filter -> median real time of the benchmark named filter
-    "$1" --benchmark_filter="$2\$" --benchmark_repetitions=5 --benchmark_report_aggregates_only \
+bench() { # binary filter -> median real time of the benchmark whose name starts with filter
+    "$1" --benchmark_filter="^$2" --benchmark_repetitions=5 --benchmark_report_aggregates_only \
         --benchmark_format=json 2>/dev/null |
-        awk -v name="$2_median" '$0 ~ "\"name\": \"" name "\"" {f=1} f && /"real_time"/ {gsub(/[,]/,""); print $2; exit}'
+        awk '/"name": .*_median"/ {f=1} f && /"real_time"/ {gsub(/[,]/,""); printf "%.6f\n", $2; exit}'
 }
 echo "== $(date -u +%FT%TZ) $(nproc) cores; old = $rev ($(git -C "$src" log -1 --format=%s "$rev" | cut -c1-60)), new = $(git -C "$src" describe --always --dirty)"
 for r in $(seq 1 "$rounds"); do
