@@ -2,6 +2,7 @@
 // --no-local), watches it and any --attach'ed node over HTTP from a worker thread, and shows
 // the panels. The offline demo runs auralis-client as a child process. Wiring only.
 #include "app/common.h"
+#include "app/node_options.h"
 #include "client/loadgen.h"
 #include "core/node_host.h"
 #include "monitor/node_watcher.h"
@@ -15,6 +16,7 @@
 #include <QProcess>
 #include <QThread>
 #include <QTimer>
+#include <QUrlQuery>
 
 #include <cstdio>
 #include <memory>
@@ -23,6 +25,8 @@ using namespace auralis;
 
 namespace {
 
+// A node to watch: http(s)://HOST:PORT, a ws(s):// stream URL, or an operator link
+// (…/?token=TOKEN, kept: the watcher sends the token with controls).
 QUrl nodeUrl(QString text) {
     if (!text.contains("://")) {
         text = "http://" + text;
@@ -30,10 +34,18 @@ QUrl nodeUrl(QString text) {
     QUrl url(text);
     if (url.scheme() == "ws") {
         url.setScheme("http");
+    } else if (url.scheme() == "wss") {
+        url.setScheme("https");
     }
+    const QString token = QUrlQuery(url).queryItemValue("token");
     url.setPath("");
-    url.setQuery(QString());
+    url.setQuery(token.isEmpty() ? QString() : "token=" + token);
     return url;
+}
+
+// How a watched node is named on screen: never with its token.
+QString nodeLabel(const QUrl& url) {
+    return url.adjusted(QUrl::RemoveQuery).toString();
 }
 
 } // namespace
@@ -52,7 +64,10 @@ int main(int argc, char** argv) {
     args.addHelpOption();
     args.addVersionOption();
     args.addOptions({
-        {"attach", "Watch the node at URL (http://HOST:PORT); repeatable.", "url"},
+        {"attach",
+         "Watch the node at URL (http://HOST:PORT, or its operator link …/?token=TOKEN to "
+         "control it too); repeatable.",
+         "url"},
         {"no-local", "Do not start the embedded node (watch --attach'ed nodes only)."},
         {"port", "Embedded node port (default 8000, or a free one if 8000 is taken).", "port"},
         {"bind", "Embedded node bind address (default 0.0.0.0).", "address", "0.0.0.0"},
@@ -65,6 +80,7 @@ int main(int argc, char** argv) {
         {"log-level", "error, warn, info or debug (default warn).", "level", "warn"},
     });
     app::addMusicOptions(args);
+    app::addNodeSecurityOptions(args);
     args.process(app);
     app::OptionReader opts(args);
     app::readLogLevel(opts);
@@ -82,9 +98,18 @@ int main(int argc, char** argv) {
     }
     const int demoListeners = args.isSet("demo") ? opts.integer("demo", 1, 1000) : 0;
     const double quitAfter = args.isSet("quit-after") ? opts.number("quit-after", 0.1, 1e7) : 0;
+    app::readNodeSecurityOptions(args, opts, config);
     if (!opts.ok()) {
         return opts.usageError();
     }
+    // The embedded node listens on all interfaces so that remote listeners can join; changing
+    // its music needs a token that this dashboard generates and holds (local requests
+    // included). Its offline demo runs its listeners from this machine: no per-address limit
+    // for loopback.
+    if (config.controlToken.isEmpty() && !config.bind.isLoopback()) {
+        config.controlToken = core::generateToken();
+    }
+    config.perAddress.exemptLoopback = true;
 
     QThread watchers;
     watchers.setObjectName("auralis-scrapers");
@@ -105,12 +130,19 @@ int main(int argc, char** argv) {
     bool demoOnStart = demoListeners > 0;
     std::function<void(int, int, int, double)> startDemo;
     QObject::connect(&local, &core::NodeHost::started, &app, [&](quint16 port) {
-        const QString where = QString("http://127.0.0.1:%1").arg(port);
+        QString where = QString("http://127.0.0.1:%1").arg(port);
+        window.controls()->setOperatorLink(
+            config.controlToken.isEmpty()
+                ? QString()
+                : app::operatorLink(config.bind, port, config.controlToken, false));
+        const QString watchUrl = config.controlToken.isEmpty()
+                                     ? where
+                                     : where + "/?token=" + QString::fromUtf8(config.controlToken);
         window.controls()->setLocalNodeRunning(true, "listening on port " + QString::number(port) +
                                                          " (ws://HOST:" + QString::number(port) +
                                                          "/ws/stream)");
         if (!localWatcher) {
-            localWatcher = watch("local node (" + where + ")", QUrl(where));
+            localWatcher = watch("local node (" + where + ")", QUrl(watchUrl));
         }
         if (demoOnStart) {
             demoOnStart = false;
@@ -131,10 +163,10 @@ int main(int argc, char** argv) {
         startLocal();
     }
     for (const QString& url : args.values("attach")) {
-        watch("attached " + nodeUrl(url).toString(), nodeUrl(url));
+        watch("attached " + nodeLabel(nodeUrl(url)), nodeUrl(url));
     }
     QObject::connect(&window, &ui::MainWindow::attachRequested, &app, [&](const QString& url) {
-        watch("attached " + nodeUrl(url).toString(), nodeUrl(url));
+        watch("attached " + nodeLabel(nodeUrl(url)), nodeUrl(url));
     });
     QObject::connect(window.controls(), &ui::ControlsWidget::stopLocalNode, &app, [&] {
         window.controls()->setLocalNodeRunning(false, "stopping…");

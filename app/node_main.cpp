@@ -2,6 +2,7 @@
 // WebSocket with an HTTP API on one port; `render` writes a WAV offline.
 // Argument parsing and wiring only.
 #include "app/common.h"
+#include "app/node_options.h"
 #include "core/node.h"
 #include "synth/device.h"
 #include "synth/engine.h"
@@ -79,8 +80,8 @@ int runRender(const QCommandLineParser& args, app::OptionReader& opts, DevicePre
     return 0;
 }
 
-int runServe(QCoreApplication& app, app::OptionReader& opts, DevicePreference device,
-             const MusicParams& params, std::uint64_t seed) {
+int runServe(QCoreApplication& app, const QCommandLineParser& args, app::OptionReader& opts,
+             DevicePreference device, const MusicParams& params, std::uint64_t seed) {
     core::NodeConfig config;
     config.params = params;
     config.seed = seed;
@@ -88,8 +89,14 @@ int runServe(QCoreApplication& app, app::OptionReader& opts, DevicePreference de
     config.bind = opts.address("bind", "AURALIS_BIND");
     config.port = opts.port("port", "AURALIS_PORT");
     config.maxClients = opts.integer("max-clients", 1, 100000);
+    app::readNodeSecurityOptions(args, opts, config);
     if (!opts.ok()) {
         return opts.usageError();
+    }
+    QString tokenError;
+    if (!app::ensureOperatorToken(config, &tokenError)) {
+        std::fprintf(stderr, "auralis-node: %s\n", qPrintable(tokenError));
+        return 1;
     }
 
     core::Node node(config);
@@ -102,6 +109,16 @@ int runServe(QCoreApplication& app, app::OptionReader& opts, DevicePreference de
     std::printf("auralis-node listening on http://%s:%u (WebSocket /ws/stream)\n",
                 qPrintable(config.bind.toString()), node.port());
     std::fflush(stdout);
+    if (!config.controlToken.isEmpty()) {
+        std::fprintf(
+            stderr, "auralis-node: operator link (keep it private): %s\n",
+            qPrintable(app::operatorLink(config.bind, node.port(), config.controlToken, false)));
+    } else {
+        std::fprintf(stderr,
+                     "auralis-node: no operator token: anyone who can reach %s may "
+                     "change the music\n",
+                     qPrintable(config.bind.toString()));
+    }
     app::onTerminationSignal(&node, [&node](int signal) {
         std::fprintf(stderr, "auralis-node: %s received, shutting down\n",
                      signal == SIGINT ? "SIGINT" : "SIGTERM");
@@ -143,6 +160,7 @@ int main(int argc, char** argv) {
          "auto"},
     });
     app::addMusicOptions(args);
+    app::addNodeSecurityOptions(args);
     args.process(app);
 
     app::OptionReader opts(args);
@@ -164,5 +182,5 @@ int main(int argc, char** argv) {
         return opts.usageError();
     }
     return command == "render" ? runRender(args, opts, device, params, seed)
-                               : runServe(app, opts, device, params, seed);
+                               : runServe(app, args, opts, device, params, seed);
 }

@@ -3,7 +3,14 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+
 namespace auralis::core::http {
+
+qsizetype Request::headerCount(const QByteArray& lowerName) const {
+    return std::count_if(headers.begin(), headers.end(),
+                         [&](const auto& h) { return h.first == lowerName; });
+}
 
 QByteArray Request::header(const QByteArray& lowerName) const {
     for (const auto& [name, value] : headers) {
@@ -70,15 +77,33 @@ ParseResult parse(const QByteArray& buffer, Request& out) {
     if (!out.header("transfer-encoding").isEmpty()) {
         return fail(501, "chunked request bodies are not supported");
     }
-    qint64 length = 0;
-    const QByteArray cl = out.header("content-length");
-    if (!cl.isEmpty()) {
-        bool ok = false;
-        length = cl.toLongLong(&ok);
-        if (!ok || length < 0) {
+    // Exactly one Host in HTTP/1.1 (RFC 9112 section 3.2): none, or two, is a 400.
+    const qsizetype hosts = out.headerCount("host");
+    if (hosts > 1) {
+        return fail(400, "more than one Host header");
+    }
+    if (hosts == 0 && out.version == "HTTP/1.1") {
+        return fail(400, "HTTP/1.1 requests need a Host header");
+    }
+    // Content-Length: digits only; repeated only with the same value (request smuggling).
+    qint64 length = -1;
+    for (const auto& [name, value] : out.headers) {
+        if (name != "content-length") {
+            continue;
+        }
+        const bool digits =
+            !value.isEmpty() && value.size() <= 18 &&
+            std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits) {
             return fail(400, "invalid Content-Length");
         }
+        const qint64 v = value.toLongLong();
+        if (length >= 0 && v != length) {
+            return fail(400, "conflicting Content-Length headers");
+        }
+        length = v;
     }
+    length = std::max<qint64>(length, 0);
     if (length > kMaxBodyBytes) {
         return fail(413, "request body larger than 64 KiB");
     }
@@ -103,10 +128,20 @@ QByteArray reasonPhrase(int status) {
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 408:
+        return "Request Timeout";
     case 413:
         return "Payload Too Large";
     case 415:
         return "Unsupported Media Type";
+    case 421:
+        return "Misdirected Request";
+    case 426:
+        return "Upgrade Required";
     case 429:
         return "Too Many Requests";
     case 431:
@@ -137,7 +172,9 @@ QByteArray serialize(const Response& response, bool keepAlive) {
         out += name + ": " + value + "\r\n";
     }
     out += "\r\n";
-    out += response.body;
+    if (!response.headOnly) {
+        out += response.body;
+    }
     return out;
 }
 

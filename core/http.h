@@ -5,6 +5,7 @@
 #include <QByteArray>
 #include <QList>
 #include <QPair>
+#include <QString>
 
 namespace auralis::core::http {
 
@@ -19,8 +20,11 @@ struct Request {
     QByteArray version;
     QList<QPair<QByteArray, QByteArray>> headers; // names lower-cased
     QByteArray body;
+    QString peer; // "address:port" of the client (set by the server, not parsed)
 
+    /// The first header of that name (names are lower-cased), or empty.
     QByteArray header(const QByteArray& lowerName) const;
+    qsizetype headerCount(const QByteArray& lowerName) const;
     bool keepAlive() const;
     bool isWebSocketUpgrade() const;
 };
@@ -43,6 +47,7 @@ struct Response {
     QByteArray contentType = "application/json";
     QByteArray body;
     QList<QPair<QByteArray, QByteArray>> headers;
+    bool headOnly = false; // an answer to HEAD: the headers GET would get, no body
 };
 
 QByteArray reasonPhrase(int status);

@@ -9,6 +9,7 @@
 #include "protocol/control.h"
 #include "protocol/messages.h"
 
+#include <QHostInfo>
 #include <QPointer>
 #include <QRandomGenerator>
 #include <QTcpSocket>
@@ -26,6 +27,28 @@ using protocol::Tier;
 
 namespace {
 
+HttpServer::Options httpOptions(const NodeConfig& c) {
+    HttpServer::Options o;
+    o.maxConnections = c.maxHttpConnections;
+    o.idleTimeoutMs = c.httpIdleTimeoutMs;
+    o.headerTimeoutMs = c.httpHeaderTimeoutMs;
+    o.writeTimeoutMs = c.httpWriteTimeoutMs;
+    o.closeTimeoutMs = c.closeTimeoutMs;
+    o.webSocketPath = "/ws/stream";
+    for (const QString& h : c.allowedHosts) {
+        o.policy.allowedHosts << h.toLower();
+    }
+    // The machine's own name is not someone else's DNS: the node answers to it.
+    const QString own = QHostInfo::localHostName().toLower();
+    if (!own.isEmpty()) {
+        o.policy.allowedHosts << own << own + ".local";
+    }
+    for (const QString& origin : c.allowedOrigins) {
+        o.policy.allowedOrigins << origin.toLower();
+    }
+    return o;
+}
+
 QString newClientId() {
     return QString("c-%1").arg(QRandomGenerator::global()->generate(), 8, 16, QChar('0'));
 }
@@ -36,10 +59,8 @@ Node::Node(NodeConfig config, QObject* parent)
     : QObject(parent), m_config(std::move(config)),
       m_ownClock(m_config.clock ? nullptr : std::make_unique<SteadyClock>()),
       m_clock(m_config.clock ? m_config.clock : m_ownClock.get()), m_ring(m_config.ringCapacity),
-      m_metrics(std::make_unique<NodeMetrics>()),
-      m_http(new HttpServer({m_config.maxHttpConnections, m_config.httpIdleTimeoutMs,
-                             m_config.closeTimeoutMs, "/ws/stream"},
-                            this)),
+      m_metrics(std::make_unique<NodeMetrics>()), m_limits(m_config.perAddress, *m_clock),
+      m_http(new HttpServer(httpOptions(m_config), m_limits, *m_clock, this)),
       m_pacing(new PacingQueue(
           *m_clock, [this](quint64 serial, qint64 deadline) { onDue(serial, deadline); }, this)) {
     // Member timers are children, so they move with the node to its thread.
@@ -67,8 +88,8 @@ double Node::uptimeSeconds() const {
     return static_cast<double>(m_clock->nowUs() - m_startedUs) / 1e6;
 }
 
-QJsonObject Node::statusJson() const {
-    return core::statusJson(*this);
+QJsonObject Node::statusJson(bool showAddresses) const {
+    return core::statusJson(*this, showAddresses);
 }
 
 bool Node::start(QString* error) {
@@ -100,11 +121,13 @@ bool Node::start(QString* error) {
         }
     };
     m_scheduler->onChunkEncoded = [metrics](double seconds) { metrics->observeEncoding(seconds); };
-    m_context.reset(new SessionContext{
-        *m_clock, m_ring, *m_scheduler, *m_metrics, m_config.queueLimitChunks,
-        m_config.stallDisconnectMs, m_config.statusIntervalMs, m_config.messageRate,
-        m_config.messageBurst,
-        [this](const QJsonObject& request, const QString& who) { return control(request, who); }});
+    m_context.reset(
+        new SessionContext{*m_clock, m_ring, *m_scheduler, *m_metrics, m_config.queueLimitChunks,
+                           m_config.stallDisconnectMs, m_config.statusIntervalMs,
+                           m_config.messageRate, m_config.messageBurst, m_config.controlToken,
+                           [this](const QJsonObject& request, const QString& who, Access access) {
+                               return control(request, who, access);
+                           }});
 
     m_maintenance.setInterval(m_config.maintenanceIntervalMs);
     connect(&m_maintenance, &QTimer::timeout, this, &Node::maintain);
@@ -141,13 +164,25 @@ void Node::maintain() {
 
 // ---- control and metrics ---------------------------------------------------------------------
 
-ControlOutcome Node::control(const QJsonObject& request, const QString& who) {
+ControlOutcome Node::control(const QJsonObject& request, const QString& who, Access access) {
+    // The audit log: every attempt, who it came from and whether it was authorised.
+    if (!allowed(access)) {
+        qCWarning(lcNode).noquote() << "control from" << who << accessName(access);
+        return access == Access::Missing
+                   ? protocol::ControlError{"unauthorized",
+                                            "changing the music needs this node's operator token",
+                                            {}}
+                   : protocol::ControlError{
+                         "forbidden", "the operator token is not this node's", {}};
+    }
     synth::MusicParams next;
     if (const auto error = protocol::parseControl(request, m_scheduler->pendingParams(), next)) {
+        qCInfo(lcNode).noquote() << "control from" << who << accessName(access)
+                                 << "refused:" << error->message;
         return *error;
     }
     const qint64 frame = m_scheduler->requestParams(next);
-    qCInfo(lcNode).noquote() << "control from" << who
+    qCInfo(lcNode).noquote() << "control from" << who << accessName(access)
                              << protocol::toWire(protocol::paramsJson(next));
     protocol::ControlAck ack;
     ack.params = next;
@@ -182,10 +217,14 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     auto* ws =
         new WsConnection(socket, protocol::kMaxClientMessageBytes, m_config.closeTimeoutMs, this);
-    if (m_shuttingDown || listenerCount() >= m_config.maxClients) {
-        const QString why = m_shuttingDown
-                                ? QString("the node is shutting down")
-                                : QString("server full: %1 listeners").arg(m_config.maxClients);
+    const QHostAddress peer = ws->peerAddress();
+    const bool full = listenerCount() >= m_config.maxClients;
+    if (m_shuttingDown || full || !m_limits.admitListener(peer)) {
+        const QString why = m_shuttingDown ? QString("the node is shutting down")
+                            : full ? QString("server full: %1 listeners").arg(m_config.maxClients)
+                                   : QString("too many listeners from %1 (at most %2 per address)")
+                                         .arg(AddressLimits::key(peer))
+                                         .arg(m_config.perAddress.listeners);
         ws->sendText(protocol::toWire(protocol::errorJson({"server_full", why, {}})));
         ws->close(protocol::kCloseTryAgainLater, why);
         connect(ws, &WsConnection::disconnected, ws, &QObject::deleteLater);
@@ -220,6 +259,12 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
         warnings << "unknown tier '" + tier + "'; using normal";
     }
     identity.tier = protocol::parseTier(tier).value_or(Tier::Normal);
+    // A listener that presents the operator token (?token=) may change the music.
+    const QByteArray presented = query.queryItemValue("token").toUtf8();
+    identity.access = accessFor(presented, m_config.controlToken);
+    if (identity.access == Access::Wrong) {
+        warnings << "the token is not this node's operator token; listening only";
+    }
 
     auto owned = std::make_unique<ListenerSession>(*m_context, ws, identity, m_clock->nowUs());
     ListenerSession& session = *owned;
@@ -270,6 +315,7 @@ void Node::removeSession(WsConnection* ws) {
     const QString id = it->second->id();
     m_pacing->remove(it->second->serial());
     m_bySerial.erase(it->second->serial());
+    m_limits.releaseListener(ws->peerAddress());
     m_sessions.erase(it);
     ws->deleteLater();
     qCInfo(lcNode).noquote()

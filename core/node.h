@@ -5,8 +5,10 @@
 // never the GUI thread); call its methods from that thread. The scheduler renders on its own.
 #pragma once
 
+#include "core/address_limits.h"
 #include "core/broadcast_ring.h"
 #include "core/http.h"
+#include "core/operator_token.h"
 #include "core/scheduler.h"
 #include "core/session.h"
 #include "protocol/clock.h"
@@ -56,6 +58,16 @@ struct NodeConfig {
     /// reading show up within about a second instead of after megabytes of buffering.
     int socketSendBufferBytes = 128 * 1024;
     int httpIdleTimeoutMs = 30000;
+    int httpHeaderTimeoutMs = 10000; // a request's header block must arrive within this (408)
+    int httpWriteTimeoutMs = 10000;  // a response the client does not take: connection cut
+    /// Per client address: HTTP connections, listeners, requests per second (0: no limit).
+    AddressLimits::Limits perAddress;
+    /// Host names the node answers to besides IP addresses, localhost and its own name.
+    QStringList allowedHosts;
+    /// Browser origins besides the node's own that may control it or open the stream.
+    QStringList allowedOrigins;
+    /// The operator token: changing the music needs it. Empty: control is open.
+    QByteArray controlToken;
     /// After the node closes a connection (its close frame or HTTP error sent), how long it
     /// keeps reading and discarding until the peer closes too; then the connection is cut.
     int closeTimeoutMs = 2000;
@@ -81,12 +93,15 @@ public:
     using Route = std::function<http::Response(const http::Request&)>;
     void addRoute(const QByteArray& path, const QByteArray& method, Route handler);
 
-    /// Applies a control request from `who` (validated as a whole; logged).
-    ControlOutcome control(const QJsonObject& request, const QString& who);
+    /// Applies a control request from `who` with `access` (validated as a whole; every
+    /// attempt is logged with who and whether it was authorised). Without access: an error
+    /// with code "unauthorized" (no token) or "forbidden" (a wrong one).
+    ControlOutcome control(const QJsonObject& request, const QString& who, Access access);
     /// The Prometheus exposition, gauges collected now.
     std::string scrapeMetrics();
 
-    QJsonObject statusJson() const;
+    /// /api/status; listener addresses only with `showAddresses`.
+    QJsonObject statusJson(bool showAddresses = true) const;
     std::vector<ListenerInfo> listeners() const;
     int listenerCount() const { return static_cast<int>(m_sessions.size()); }
     PhraseScheduler& scheduler() { return *m_scheduler; }
@@ -115,6 +130,7 @@ private:
     const Clock* m_clock;
     BroadcastRing m_ring;
     std::unique_ptr<NodeMetrics> m_metrics;
+    AddressLimits m_limits;
     std::unique_ptr<PhraseScheduler> m_scheduler;
     std::unique_ptr<SessionContext> m_context; // what every session shares
     HttpServer* m_http;

@@ -25,7 +25,8 @@ http::Response jsonResponse(const QJsonObject& body, int status = 200) {
 }
 
 // The browser listener, compiled in (resources/web via Qt's resource system): the single
-// binary serves it with no network and no files beside it.
+// binary serves it with no network and no files beside it. The page may load only its own
+// files and talk only to its node; no other site may frame it.
 http::Response webAsset(const QString& name, const QByteArray& contentType) {
     QFile f(":/web/" + name);
     if (!f.open(QIODevice::ReadOnly)) {
@@ -35,17 +36,44 @@ http::Response webAsset(const QString& name, const QByteArray& contentType) {
     http::Response r;
     r.contentType = contentType;
     r.body = f.readAll();
+    r.headers.append({QByteArray("X-Content-Type-Options"), QByteArray("nosniff")});
+    if (name == "index.html") {
+        r.headers.append({QByteArray("Content-Security-Policy"),
+                          QByteArray("default-src 'self'; img-src 'self' data:; "
+                                     "connect-src 'self'; frame-ancestors 'none'; "
+                                     "base-uri 'none'; form-action 'none'")});
+        r.headers.append({QByteArray("Referrer-Policy"), QByteArray("no-referrer")});
+    }
     return r;
 }
 
 http::Response controlRoute(Node& node, const http::Request& request) {
+    // A plain HTML form can post text/plain across sites without a preflight; JSON cannot.
+    const QByteArray type = request.header("content-type").split(';').value(0).trimmed().toLower();
+    if (type != "application/json") {
+        return http::jsonError(415, "unsupported_media_type",
+                               "the body must be JSON with Content-Type: application/json");
+    }
+    const Access access = bearerAccess(request, node.config().controlToken);
+    if (!allowed(access)) {
+        // Refused before the body is even parsed; the attempt is still logged.
+        node.control({}, "HTTP " + request.peer, access);
+        http::Response r =
+            access == Access::Missing
+                ? http::jsonError(401, "unauthorized",
+                                  "changing the music needs the operator token: "
+                                  "Authorization: Bearer TOKEN")
+                : http::jsonError(403, "forbidden", "the operator token is not this node's");
+        r.headers.append({QByteArray("WWW-Authenticate"), QByteArray("Bearer realm=\"auralis\"")});
+        return r;
+    }
     QJsonParseError parseError{};
     const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
     if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
         return http::jsonError(400, "invalid_json",
                                "the body must be a JSON object such as {\"bpm\": 60}");
     }
-    const ControlOutcome outcome = node.control(doc.object(), "HTTP");
+    const ControlOutcome outcome = node.control(doc.object(), "HTTP " + request.peer, access);
     if (const auto* error = std::get_if<protocol::ControlError>(&outcome)) {
         return http::jsonError(400, error->code.toUtf8(), error->message, error->field);
     }
@@ -103,22 +131,24 @@ void addNodeRoutes(HttpServer& server, Node& node) {
     server.addRoute("/health", "GET", [&node](const http::Request&) {
         return jsonResponse(QJsonObject{{"status", "ok"}, {"uptime_s", node.uptimeSeconds()}});
     });
-    server.addRoute("/api/status", "GET",
-                    [&node](const http::Request&) { return jsonResponse(statusJson(node)); });
+    server.addRoute("/api/status", "GET", [&node](const http::Request& r) {
+        // Who listens from where is for the operator only.
+        const bool operatorAccess = allowed(bearerAccess(r, node.config().controlToken));
+        return jsonResponse(statusJson(node, operatorAccess));
+    });
     server.addRoute("/api/presets", "GET",
                     [](const http::Request&) { return jsonResponse(presetsJson()); });
     server.addRoute("/api/control", "POST",
                     [&node](const http::Request& r) { return controlRoute(node, r); });
 }
 
-QJsonObject statusJson(const Node& node) {
+QJsonObject statusJson(const Node& node, bool showAddresses) {
     PhraseScheduler& scheduler = const_cast<Node&>(node).scheduler();
     const auto st = scheduler.stats();
     QJsonArray clients;
     for (const ListenerInfo& i : node.listeners()) {
         QJsonObject c{{"client_id", i.id},
                       {"format", i.format},
-                      {"remote", i.remote},
                       {"tier", i.tier},
                       {"requested_tier", i.requestedTier},
                       {"target_ms", i.targetMs},
@@ -131,6 +161,9 @@ QJsonObject statusJson(const Node& node) {
                       {"resyncs", static_cast<double>(i.resyncs)},
                       {"queued_bytes", num(i.queuedBytes)},
                       {"jitter_p95_ms", i.jitterP95Ms}};
+        if (showAddresses) {
+            c["remote"] = i.remote;
+        }
         if (i.reported) {
             c["report"] = QJsonObject{{"buffer_ms", i.reportBufferMs},
                                       {"underruns", static_cast<double>(i.reportUnderruns)},
@@ -169,6 +202,7 @@ QJsonObject statusJson(const Node& node) {
         {"recent_phrases", phrases},
         {"listeners",
          QJsonObject{{"count", node.listenerCount()}, {"max", node.config().maxClients}}},
+        {"control", node.config().controlToken.isEmpty() ? "open" : "token"},
         {"clients", clients},
     };
 }

@@ -12,8 +12,9 @@ class Node;
 
 /// Registers the node's own routes on `server`.
 void addNodeRoutes(HttpServer& server, Node& node);
-/// /api/status: version, uptime, device, parameters, stream, recent phrases, listeners.
-QJsonObject statusJson(const Node& node);
+/// /api/status: version, uptime, device, parameters, stream, recent phrases, listeners
+/// (their addresses only with `showAddresses`: the operator's view).
+QJsonObject statusJson(const Node& node, bool showAddresses);
 /// /api/presets: the presets with their settings, modes, keys and ranges.
 QJsonObject presetsJson();
 

@@ -15,7 +15,7 @@ using protocol::Tier;
 ListenerSession::ListenerSession(SessionContext& context, WsConnection* ws, Identity identity,
                                  qint64 nowUs)
     : m_ctx(context), m_ws(ws), m_serial(identity.serial), m_id(std::move(identity.id)),
-      m_format(identity.format),
+      m_format(identity.format), m_access(identity.access),
       m_remote(ws->peerAddress().toString() + ":" + QString::number(ws->peerPort())),
       m_tier(identity.tier, nowUs), m_rate(context.messageRate, context.messageBurst),
       m_metrics(context.metrics.addListener(m_id.toStdString())), m_connectedUs(nowUs),
@@ -244,7 +244,16 @@ void ListenerSession::onText(const QByteArray& utf8) {
         const auto ping = std::get<protocol::Ping>(protocol::parsePing(msg));
         send(protocol::toJson(protocol::Pong{ping.clientTime, m_ctx.clock.wallMs()}));
     } else if (type == "control") {
-        const ControlOutcome outcome = m_ctx.control(msg, "listener " + m_id);
+        // A control message may carry the token; once right, the session keeps its access.
+        if (msg.contains("token")) {
+            const Access presented =
+                accessFor(msg.value("token").toString().toUtf8(), m_ctx.controlToken);
+            if (presented == Access::Granted || m_access != Access::Granted) {
+                m_access = presented;
+            }
+        }
+        const ControlOutcome outcome =
+            m_ctx.control(msg, "listener " + m_id + " (" + m_remote + ")", m_access);
         if (const auto* error = std::get_if<protocol::ControlError>(&outcome)) {
             refuse({error->code, error->message, error->field});
         } else {

@@ -7,6 +7,7 @@
 
 #include "core/broadcast_ring.h"
 #include "core/metrics.h"
+#include "core/operator_token.h"
 #include "core/pacing.h"
 #include "core/scheduler.h"
 #include "core/ws_connection.h"
@@ -59,8 +60,10 @@ struct SessionContext {
     int statusIntervalMs = 5000;
     double messageRate = 20;
     double messageBurst = 40;
-    /// Applies a control request (validated as a whole) from `who`.
-    std::function<ControlOutcome(const QJsonObject& request, const QString& who)> control;
+    QByteArray controlToken; // empty: control is open
+    /// Applies a control request (validated as a whole) from `who` with `access`.
+    std::function<ControlOutcome(const QJsonObject& request, const QString& who, Access access)>
+        control;
 };
 
 class ListenerSession {
@@ -70,6 +73,7 @@ public:
         QString id;
         protocol::Format format = protocol::Format::Json;
         protocol::Tier tier = protocol::Tier::Normal;
+        Access access = Access::Open; // from the token it presented when it connected
     };
     ListenerSession(SessionContext& context, WsConnection* ws, Identity identity, qint64 nowUs);
     ~ListenerSession();
@@ -98,6 +102,7 @@ public:
     /// Sets its buffer_depth_chunks gauge (at scrape time).
     void refreshDepthMetric();
     ListenerInfo info(qint64 nowUs) const;
+    Access access() const { return m_access; }
 
 private:
     bool allowMessage();
@@ -112,6 +117,7 @@ private:
     quint64 m_serial;
     QString m_id;
     protocol::Format m_format;
+    Access m_access;
     QString m_remote;
     TierPolicy m_tier;
     Pacer m_pacer;

@@ -4,11 +4,35 @@
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QUrlQuery>
 
 namespace auralis::monitor {
 
+namespace {
+
+// Cuts a download off once it passes `cap` bytes (it would otherwise be held whole in memory).
+void capDownload(QNetworkReply* reply, qint64 cap) {
+    QObject::connect(reply, &QNetworkReply::downloadProgress, reply,
+                     [reply, cap](qint64 received, qint64 total) {
+                         if (received > cap || total > cap) {
+                             reply->setProperty("auralisTooLarge", true);
+                             reply->abort();
+                         }
+                     });
+}
+
+bool tooLarge(const QNetworkReply* reply) {
+    return reply->property("auralisTooLarge").toBool();
+}
+
+} // namespace
+
 NodeWatcher::NodeWatcher(QUrl base, int intervalMs, QObject* parent)
     : QObject(parent), m_base(std::move(base)) {
+    const QUrlQuery query(m_base);
+    m_token = query.queryItemValue("token").toUtf8();
+    m_base.setQuery(QString());
+    m_base.setPath(QString());
     m_timer.setParent(this); // moves with the watcher to its worker thread
     m_timer.setInterval(intervalMs);
     connect(&m_timer, &QTimer::timeout, this, &NodeWatcher::scrape);
@@ -43,13 +67,18 @@ void NodeWatcher::scrape() {
         return; // a slow node is not asked twice at once
     }
     m_inFlight = true;
-    QUrl metrics = m_base;
-    metrics.setPath("/metrics");
-    QNetworkReply* reply = m_net->get(QNetworkRequest(metrics));
+    QNetworkReply* reply = m_net->get(request("/metrics", false));
+    capDownload(reply, kMaxMetricsBytes);
     connect(reply, &QNetworkReply::finished, this, [this, reply] {
         reply->deleteLater();
         m_inFlight = false;
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        if (tooLarge(reply)) {
+            emit reachability(false, QString("the node's /metrics is larger than %1 MiB: not read")
+                                         .arg(kMaxMetricsBytes >> 20));
+            publish(now);
+            return;
+        }
         if (reply->error() != QNetworkReply::NoError) {
             emit reachability(false, reply->errorString());
             publish(now);
@@ -58,11 +87,16 @@ void NodeWatcher::scrape() {
         onMetrics(reply->readAll(), now);
     });
     if (m_tick++ % 2 == 0) {
-        QUrl status = m_base;
-        status.setPath("/api/status");
-        QNetworkReply* s = m_net->get(QNetworkRequest(status));
+        QNetworkReply* s = m_net->get(request("/api/status", true));
+        capDownload(s, kMaxStatusBytes);
         connect(s, &QNetworkReply::finished, this, [this, s] {
             s->deleteLater();
+            if (tooLarge(s)) {
+                emit reachability(false,
+                                  QString("the node's /api/status is larger than %1 MiB: not read")
+                                      .arg(kMaxStatusBytes >> 20));
+                return;
+            }
             const QJsonObject o = QJsonDocument::fromJson(s->readAll()).object();
             if (s->error() == QNetworkReply::NoError && !o.isEmpty()) {
                 emit statusUpdated(o);
@@ -93,6 +127,16 @@ void NodeWatcher::onMetrics(const QByteArray& body, qint64 atMs) {
     publish(atMs);
 }
 
+QNetworkRequest NodeWatcher::request(const QString& path, bool withToken) const {
+    QUrl url = m_base;
+    url.setPath(path);
+    QNetworkRequest r(url);
+    if (withToken && !m_token.isEmpty()) {
+        r.setRawHeader("Authorization", "Bearer " + m_token);
+    }
+    return r;
+}
+
 void NodeWatcher::publish(qint64 nowMs) {
     if (m_paused) {
         return;
@@ -106,12 +150,10 @@ void NodeWatcher::postControl(const QJsonObject& control) {
         emit controlResult(false, "not watching this node yet");
         return;
     }
-    QUrl url = m_base;
-    url.setPath("/api/control");
-    QNetworkRequest request(url);
-    request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
-    QNetworkReply* reply =
-        m_net->post(request, QJsonDocument(control).toJson(QJsonDocument::Compact));
+    QNetworkRequest post = request("/api/control", true);
+    post.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+    QNetworkReply* reply = m_net->post(post, QJsonDocument(control).toJson(QJsonDocument::Compact));
+    capDownload(reply, kMaxStatusBytes);
     connect(reply, &QNetworkReply::finished, this, [this, reply] {
         reply->deleteLater();
         const QJsonObject o = QJsonDocument::fromJson(reply->readAll()).object();

@@ -14,17 +14,25 @@
 #include <memory>
 
 class QNetworkAccessManager;
+class QNetworkReply;
+class QNetworkRequest;
 
 namespace auralis::monitor {
 
 class NodeWatcher : public QObject {
     Q_OBJECT
 public:
-    /// `base`: http://HOST:PORT of the node.
+    /// `base`: http(s)://HOST:PORT of the node; `?token=TOKEN` (an operator link) is the
+    /// node's operator token, sent with control and status requests.
     explicit NodeWatcher(QUrl base, int intervalMs = 1000, QObject* parent = nullptr);
+
+    /// Downloads larger than these are cut off while they arrive (a node is untrusted input).
+    static constexpr qint64 kMaxMetricsBytes = 32 * 1024 * 1024;
+    static constexpr qint64 kMaxStatusBytes = 8 * 1024 * 1024;
     ~NodeWatcher() override;
 
     QUrl base() const { return m_base; }
+    bool hasToken() const { return !m_token.isEmpty(); }
 
 public slots:
     void start();
@@ -45,8 +53,10 @@ private:
     void scrape();
     void onMetrics(const QByteArray& body, qint64 atMs);
     void publish(qint64 nowMs);
+    QNetworkRequest request(const QString& path, bool withToken) const;
 
     QUrl m_base;
+    QByteArray m_token;
     QTimer m_timer;
     QNetworkAccessManager* m_net = nullptr;
     SeriesStore m_store;

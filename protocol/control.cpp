@@ -15,7 +15,7 @@ std::optional<ControlError> parseControl(const QJsonObject& request,
     for (auto it = request.begin(); it != request.end(); ++it) {
         const QString& name = it.key();
         const QJsonValue v = it.value();
-        if (name == "type" || name == "id") {
+        if (name == "type" || name == "id" || name == "token") {
             continue;
         }
         if (!kFields.contains(name)) {

@@ -3,12 +3,14 @@
 #include <QAreaSeries>
 #include <QChart>
 #include <QChartView>
+#include <QClipboard>
 #include <QComboBox>
 #include <QDateTime>
 #include <QDateTimeAxis>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -351,6 +353,16 @@ ControlsWidget::ControlsWidget(QWidget* parent) : QWidget(parent) {
     nodeLayout->addRow("Listeners", m_listeners);
     nodeLayout->addRow(m_nodeButton);
     nodeLayout->addRow(m_nodeState);
+    // The local node takes control only with its token: the operator link carries it.
+    m_copyLink = new QPushButton("Copy operator link");
+    m_copyLink->setToolTip("A link that opens this node's page with the operator token, so the "
+                           "music can be changed from there (keep it private)");
+    m_copyLink->setEnabled(false);
+    nodeLayout->addRow(m_copyLink);
+    connect(m_copyLink, &QPushButton::clicked, this, [this] {
+        QGuiApplication::clipboard()->setText(m_operatorLink);
+        m_nodeState->setText("operator link copied (keep it private)");
+    });
     connect(m_nodeButton, &QPushButton::clicked, this, [this] {
         if (m_nodeRunning) {
             emit stopLocalNode();
@@ -412,6 +424,11 @@ void ControlsWidget::setLocalNodeRunning(bool running, const QString& detail) {
     m_nodeRunning = running;
     m_nodeButton->setText(running ? "Stop local node" : "Start local node");
     m_nodeState->setText(detail);
+}
+
+void ControlsWidget::setOperatorLink(const QString& link) {
+    m_operatorLink = link;
+    m_copyLink->setEnabled(!link.isEmpty());
 }
 
 void ControlsWidget::setDemoRunning(bool running, const QString& detail) {

@@ -100,6 +100,9 @@ public:
     void showControlResult(bool ok, const QString& message);
     void setLocalNodeRunning(bool running, const QString& detail);
     void setDemoRunning(bool running, const QString& detail);
+    /// The local node's operator link (empty: none); "Copy operator link" copies it.
+    void setOperatorLink(const QString& link);
+    QString operatorLink() const { return m_operatorLink; }
     QString deviceText() const;
     QString resultText() const;
 
@@ -122,6 +125,8 @@ private:
     QLabel* m_listeners;
     QPushButton* m_nodeButton;
     QLabel* m_nodeState;
+    QPushButton* m_copyLink;
+    QString m_operatorLink;
     QSpinBox* m_demoCount;
     QSpinBox* m_demoDelay;
     QSpinBox* m_demoJitter;

@@ -97,7 +97,7 @@ private slots:
     void httpWaitsForTheRest() {
         http::Request r;
         QCOMPARE(http::parse("GET / HTTP/1.1\r\nHost: a\r\n", r).state, http::Parse::Incomplete);
-        QCOMPARE(http::parse("POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nab", r).state,
+        QCOMPARE(http::parse("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nab", r).state,
                  http::Parse::Incomplete);
     }
 
@@ -105,7 +105,7 @@ private slots:
         QTest::addColumn<QByteArray>("raw");
         QTest::addColumn<int>("status");
         QTest::newRow("body too large")
-            << QByteArray("POST /a HTTP/1.1\r\nContent-Length: 70000\r\n\r\n") << 413;
+            << QByteArray("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 70000\r\n\r\n") << 413;
         QTest::newRow("headers too large")
             << QByteArray("GET / HTTP/1.1\r\nX: ") + QByteArray(20000, 'a') << 431;
         QTest::newRow("not http") << QByteArray("HELLO\r\n\r\n") << 400;
@@ -113,6 +113,15 @@ private slots:
         QTest::newRow("bad header") << QByteArray("GET / HTTP/1.1\r\nnocolon\r\n\r\n") << 400;
         QTest::newRow("bad length")
             << QByteArray("POST / HTTP/1.1\r\nContent-Length: -4\r\n\r\n") << 400;
+        QTest::newRow("two different Content-Length")
+            << QByteArray("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
+                          "Content-Length: 3\r\n\r\nabc")
+            << 400;
+        QTest::newRow("Content-Length with a sign")
+            << QByteArray("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +2\r\n\r\nab") << 400;
+        QTest::newRow("HTTP/1.1 without Host") << QByteArray("GET / HTTP/1.1\r\n\r\n") << 400;
+        QTest::newRow("two Host headers")
+            << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") << 400;
         QTest::newRow("chunked") << QByteArray(
                                         "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
                                  << 501;
@@ -128,10 +137,11 @@ private slots:
 
     void httpKnowsAWebSocketUpgrade() {
         http::Request r;
-        QVERIFY(http::parse("GET /ws/stream HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: "
-                            "keep-alive, Upgrade\r\n\r\n",
-                            r)
-                    .state == http::Parse::Complete);
+        QVERIFY(
+            http::parse("GET /ws/stream HTTP/1.1\r\nHost: a\r\nUpgrade: WebSocket\r\nConnection: "
+                        "keep-alive, Upgrade\r\n\r\n",
+                        r)
+                .state == http::Parse::Complete);
         QVERIFY(r.isWebSocketUpgrade());
     }
 

@@ -1,0 +1,123 @@
+#include "app/node_options.h"
+
+#include "core/http_policy.h"
+#include "core/operator_token.h"
+
+#include <QFileInfo>
+#include <QNetworkInterface>
+
+#include <cstdio>
+
+namespace auralis::app {
+
+void addNodeSecurityOptions(QCommandLineParser& args) {
+    args.addOptions({
+        {"control-token-file",
+         "The operator token (changing the music needs it) is in FILE (default: env "
+         "AURALIS_CONTROL_TOKEN; a node bound beyond loopback without one generates and stores "
+         "one).",
+         "file"},
+        {"allow-host",
+         "Also answer to this host name (besides IP addresses, localhost and this machine's "
+         "name); repeatable.",
+         "name"},
+        {"allow-origin",
+         "Also accept control and streams from pages at this origin (https://example.org); "
+         "repeatable.",
+         "origin"},
+        {"max-listeners-per-address", "Most listeners from one address (default 32; 0: no limit).",
+         "n", "32"},
+        {"max-connections-per-address",
+         "Most open HTTP connections from one address (default 16; 0: no limit).", "n", "16"},
+        {"max-requests-per-second",
+         "HTTP requests per second from one address, sustained (default 50, bursts of twice "
+         "that; 0: no limit).",
+         "n", "50"},
+    });
+}
+
+void readNodeSecurityOptions(const QCommandLineParser& args, OptionReader& opts,
+                             core::NodeConfig& config) {
+    if (args.isSet("control-token-file")) {
+        QString error;
+        const auto token = core::readTokenFile(args.value("control-token-file"), &error);
+        if (!token) {
+            opts.failWith("--control-token-file: " + error);
+        } else {
+            config.controlToken = *token;
+        }
+    } else if (qEnvironmentVariableIsSet("AURALIS_CONTROL_TOKEN")) {
+        config.controlToken = qgetenv("AURALIS_CONTROL_TOKEN").trimmed();
+        if (config.controlToken.size() < 16) {
+            opts.failWith("AURALIS_CONTROL_TOKEN must be at least 16 characters");
+        }
+    }
+    for (const QString& host : args.values("allow-host")) {
+        if (core::hostOf(host.toUtf8()) != host.toLower()) {
+            opts.fail("allow-host", "a host name such as auralis.example.org", host);
+        }
+        config.allowedHosts << host.toLower();
+    }
+    for (const QString& origin : args.values("allow-origin")) {
+        const QUrl url(origin);
+        if (!url.isValid() || (url.scheme() != "http" && url.scheme() != "https") ||
+            url.host().isEmpty() || !url.path().isEmpty()) {
+            opts.fail("allow-origin", "an origin such as https://example.org", origin);
+        }
+        config.allowedOrigins << origin.toLower();
+    }
+    config.perAddress.listeners = opts.integer("max-listeners-per-address", 0, 1000000);
+    config.perAddress.connections = opts.integer("max-connections-per-address", 0, 1000000);
+    config.perAddress.requestsPerSecond = opts.number("max-requests-per-second", 0, 1e6);
+    config.perAddress.requestBurst = 2 * config.perAddress.requestsPerSecond;
+}
+
+bool ensureOperatorToken(core::NodeConfig& config, QString* error) {
+    if (!config.controlToken.isEmpty() || config.bind.isLoopback()) {
+        return true; // configured, or reachable from this machine only: control stays open
+    }
+    const QString path = core::defaultTokenPath();
+    if (QFileInfo::exists(path)) {
+        const auto stored = core::readTokenFile(path, error);
+        if (!stored) {
+            return false;
+        }
+        config.controlToken = *stored;
+        std::fprintf(stderr, "auralis-node: changing the music needs the operator token in %s\n",
+                     qPrintable(path));
+        return true;
+    }
+    config.controlToken = core::generateToken();
+    if (!core::writeTokenFile(path, config.controlToken, error)) {
+        return false;
+    }
+    std::fprintf(stderr,
+                 "auralis-node: generated an operator token (changing the music needs it), "
+                 "stored in %s\n",
+                 qPrintable(path));
+    return true;
+}
+
+QString linkHost(const QHostAddress& bind) {
+    if (!bind.isNull() && bind != QHostAddress::Any && bind != QHostAddress::AnyIPv4 &&
+        bind != QHostAddress::AnyIPv6) {
+        return bind.protocol() == QAbstractSocket::IPv6Protocol ? "[" + bind.toString() + "]"
+                                                                : bind.toString();
+    }
+    for (const QHostAddress& a : QNetworkInterface::allAddresses()) {
+        if (a.protocol() == QAbstractSocket::IPv4Protocol && !a.isLoopback() && !a.isLinkLocal()) {
+            return a.toString();
+        }
+    }
+    return "127.0.0.1";
+}
+
+QString operatorLink(const QHostAddress& bind, quint16 port, const QByteArray& token, bool tls) {
+    QString link = QString("%1://%2:%3/").arg(tls ? "https" : "http", linkHost(bind)).arg(port);
+    if (!token.isEmpty()) {
+        link += "?token=" + QString::fromUtf8(token);
+    }
+    return link;
+}
+
+} // namespace auralis::app
