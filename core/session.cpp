@@ -287,6 +287,14 @@ void ListenerSession::onText(const QByteArray& utf8) {
 
 void ListenerSession::onReport(const protocol::Report& report, qint64 nowUs) {
     const std::uint64_t count = report.underruns;
+    if (m_reported && count < m_reportUnderruns) {
+        // A running count never goes down: a listener that says so is not believed.
+        send(protocol::errorJson(
+            {"invalid_value",
+             QString("underruns is a running count: %1 after %2").arg(count).arg(m_reportUnderruns),
+             "underruns"}));
+        return;
+    }
     for (std::uint64_t i = m_reportUnderruns; i < count && i < m_reportUnderruns + 16; ++i) {
         m_tier.onUnderrun(nowUs); // the listener heard a gap: it counts toward escalation
     }

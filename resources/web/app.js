@@ -7,6 +7,7 @@
 (() => {
     const $ = (id) => document.getElementById(id);
     const SETTINGS = 'auralis.settings';
+    const TOKEN = 'auralis.token'; // the node's operator token, when the operator gave it
     const PARAMS = ['preset', 'key', 'mode', 'bpm', 'intensity'];
 
     const stats = {
@@ -54,6 +55,40 @@
         $('intensity-out').textContent = Number($('intensity').value).toFixed(2);
     }
 
+    // The operator link (/?token=…) hands the page the token once: it is kept in this browser
+    // and taken out of the address bar (and so out of history and bookmarks).
+    function takeTokenFromUrl() {
+        const params = new URLSearchParams(location.search);
+        if (params.has('token')) {
+            localStorage.setItem(TOKEN, params.get('token'));
+            params.delete('token');
+            const rest = params.toString();
+            history.replaceState(null, '', location.pathname + (rest ? `?${rest}` : '') + location.hash);
+        }
+    }
+
+    function token() {
+        return localStorage.getItem(TOKEN) || '';
+    }
+
+    function askForToken(message) {
+        $('token-form').hidden = false;
+        $('token-note').textContent = message;
+        $('token').focus();
+    }
+
+    function useToken(e) {
+        e.preventDefault();
+        const t = $('token').value.trim();
+        if (!t) {
+            return;
+        }
+        localStorage.setItem(TOKEN, t);
+        $('token').value = '';
+        $('token-form').hidden = true;
+        sendControl(); // the change that was refused, now with the token
+    }
+
     function saveSettings() {
         const s = { tier: $('tierSelect').value };
         for (const k of PARAMS) {
@@ -96,6 +131,9 @@
             stats.clientId = 'web-' + Math.random().toString(16).slice(2, 10);
         }
         const q = new URLSearchParams({ format: 'binary', tier: $('tierSelect').value, client_id: stats.clientId });
+        if (token()) {
+            q.set('token', token());
+        }
         return `${scheme}//${location.host}/ws/stream?${q}`;
     }
 
@@ -160,6 +198,14 @@
             stats.lastError = m;
             $('control-result').textContent = `The node refused it: ${m.message}`;
             $('control-result').className = 'bad';
+            if (m.code === 'unauthorized' || m.code === 'forbidden') {
+                if (m.code === 'forbidden') {
+                    localStorage.removeItem(TOKEN);
+                }
+                askForToken(m.code === 'forbidden'
+                    ? 'That token is not this node’s. Enter the operator token:'
+                    : 'Changing the music needs this node’s operator token (ask its operator):');
+            }
             break;
         case 'tier':
             setTarget(m.target_ms);
@@ -242,17 +288,22 @@
             return;
         }
         clearTimeout(controlTimer);
-        controlTimer = setTimeout(() => {
-            const c = { type: 'control', id: ++controlId };
-            for (const k of ['preset', 'key', 'mode']) {
-                if ($(k).value) {
-                    c[k] = $(k).value;
-                }
+        controlTimer = setTimeout(sendControl, 400);
+    }
+
+    function sendControl() {
+        const c = { type: 'control', id: ++controlId };
+        for (const k of ['preset', 'key', 'mode']) {
+            if ($(k).value) {
+                c[k] = $(k).value;
             }
-            c.bpm = Number($('bpm').value);
-            c.intensity = Number($('intensity').value);
-            send(c);
-        }, 400);
+        }
+        c.bpm = Number($('bpm').value);
+        c.intensity = Number($('intensity').value);
+        if (token()) {
+            c.token = token(); // for a session that connected before the token was known
+        }
+        send(c);
     }
 
     // ---- view ---------------------------------------------------------------------------------
@@ -305,7 +356,9 @@
         }
     }
 
+    takeTokenFromUrl();
     loadSettings();
+    $('token-form').addEventListener('submit', useToken);
     $('toggle').addEventListener('click', toggle);
     $('controls').addEventListener('input', scheduleControl);
     $('controls').addEventListener('submit', (e) => e.preventDefault());

@@ -112,9 +112,16 @@ public:
 class RawPeer : public QObject {
 public:
     /// Opens a WebSocket on `target`, or sends `rawRequest` as it is when given (HTTP tests).
+    /// `from`: the source address (any of 127.0.0.0/8 on Linux), to be another client.
     explicit RawPeer(quint16 port, const QByteArray& target = "/ws/stream",
-                     const QByteArray& rawRequest = {}) {
+                     const QByteArray& rawRequest = {}, const char* from = nullptr) {
         fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (from != nullptr) {
+            sockaddr_in local{};
+            local.sin_family = AF_INET;
+            ::inet_pton(AF_INET, from, &local.sin_addr);
+            ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local);
+        }
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port);
@@ -162,6 +169,8 @@ public:
         flush();
     }
     void startChattering() { chatter.start(); }
+    /// From now on nothing is read: the node's sends pile up in the kernel buffers.
+    void stopReading() { notifier->setEnabled(false); }
     void stopChattering() { chatter.stop(); }
     /// Ends our side: close frame (if the node sent one), then FIN.
     void finish() {

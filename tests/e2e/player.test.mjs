@@ -15,9 +15,10 @@ const NODE_BIN = process.env.AURALIS_NODE_BIN || 'build/app/auralis-node';
 const CHROMIUM = process.env.AURALIS_CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.AURALIS_SCREENSHOT_DIR || '.';
 
-async function startNode(port = 0) {
+async function startNode(port = 0, env = {}) {
     const child = spawn(NODE_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--device', 'cpu',
-                                   '--log-level', 'warn', '--seed', '7'], { stdio: ['ignore', 'pipe', 'inherit'] });
+                                   '--log-level', 'warn', '--seed', '7'],
+                        { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let out = '';
     for await (const data of child.stdout) {
         out += data;
@@ -123,6 +124,51 @@ test('the web listener plays, controls, reconnects and reports', { timeout: 120_
         }, 5_000, 'reconnect and play', chunksBefore);
         assert.ok(took <= 5_000, `reconnected and playing ${took} ms after the node came back`);
 
+        assert.deepEqual(problems, [], 'no console errors');
+    } finally {
+        await browser.close();
+        node.child.kill('SIGTERM');
+    }
+});
+
+test('controls need the operator token where the node has one', { timeout: 60_000 }, async () => {
+    const TOKEN = 'e2e-operator-token-0123456789';
+    const node = await startNode(0, { AURALIS_CONTROL_TOKEN: TOKEN });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+                                            args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox',
+                                                   '--disable-gpu', '--disable-background-networking'] });
+    const problems = [];
+    try {
+        const base = `http://127.0.0.1:${node.port}`;
+        // A listener without the token: listening works, changing the music asks for it.
+        const page = await browser.newPage();
+        page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+        page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
+        await page.goto(`${base}/`);
+        await page.getByRole('button', { name: 'Start listening' }).click();
+        await waitFor(page, () => window.auralis.stats().chunks >= 5, 10_000, 'listening without a token');
+        await page.selectOption('#preset', 'bright');
+        await waitFor(page, () => window.auralis.stats().lastError?.code === 'unauthorized', 5_000,
+                      'the node refuses the change');
+        assert.ok(await page.locator('#token-form').isVisible(), 'the page asks for the token');
+        await page.fill('#token', TOKEN);
+        await page.getByRole('button', { name: 'Use token' }).click();
+        await waitFor(page, () => window.auralis.stats().acks >= 1, 5_000, 'control_ack with the token');
+        assert.equal((await page.evaluate(() => window.auralis.stats())).lastAck.params.preset, 'bright');
+
+        // The operator link hands the token over once and leaves the address bar clean.
+        const operator = await browser.newPage();
+        await operator.goto(`${base}/?token=${TOKEN}`);
+        assert.equal(new URL(operator.url()).search, '', 'the token is taken out of the URL');
+        assert.equal(await operator.evaluate(() => localStorage.getItem('auralis.token')), TOKEN);
+        await operator.getByRole('button', { name: 'Start listening' }).click();
+        await waitFor(operator, () => window.auralis.stats().connected, 10_000, 'operator connects');
+        await operator.selectOption('#preset', 'sleep');
+        await waitFor(operator, () => window.auralis.stats().acks >= 1, 5_000, 'operator control_ack');
+
+        // The page's security headers did not get in its way.
+        const res = await fetch(`${base}/`);
+        assert.match(res.headers.get('content-security-policy'), /frame-ancestors 'none'/);
         assert.deepEqual(problems, [], 'no console errors');
     } finally {
         await browser.close();
