@@ -9,6 +9,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QJsonDocument>
+#include <QSslCertificate>
 #include <QTimer>
 
 #include <csignal>
@@ -30,7 +31,11 @@ int main(int argc, char** argv) {
     args.addHelpOption();
     args.addVersionOption();
     args.addOptions({
-        {"url", "Node stream URL (default ws://127.0.0.1:8000/ws/stream).", "url",
+        {"ca-file", "wss: also trust the CA certificate(s) in this PEM file (a self-signed node).",
+         "file"},
+        {"insecure", "wss: accept any certificate (testing only: anyone could pose as the node)."},
+        {"token", "The node's operator token (for a listener that may change the music).", "token"},
+        {"url", "Node stream URL, ws:// or wss:// (default ws://127.0.0.1:8000/ws/stream).", "url",
          "ws://127.0.0.1:8000/ws/stream"},
         {"format", "json or binary (default: json when listening, binary for load).", "format"},
         {"tier", "minimal, normal, stable or defensive (default normal).", "tier", "normal"},
@@ -55,8 +60,15 @@ int main(int argc, char** argv) {
     app::OptionReader opts(args);
     app::readLogLevel(opts);
     const QUrl url(args.value("url"));
-    if (!url.isValid() || url.scheme() != "ws" || url.host().isEmpty()) {
-        opts.fail("url", "a stream URL such as ws://HOST:PORT/ws/stream");
+    if (!url.isValid() || (url.scheme() != "ws" && url.scheme() != "wss") || url.host().isEmpty()) {
+        opts.fail("url", "a stream URL such as ws://HOST:PORT/ws/stream or wss://…");
+    }
+    QList<QSslCertificate> caCertificates;
+    if (args.isSet("ca-file")) {
+        caCertificates = QSslCertificate::fromPath(args.value("ca-file"), QSsl::Pem);
+        if (caCertificates.isEmpty()) {
+            opts.fail("ca-file", "a PEM file with at least one certificate");
+        }
     }
     const bool load = args.isSet("clients");
     const protocol::Format format =
@@ -99,6 +111,8 @@ int main(int argc, char** argv) {
         }
         o.noReadFraction = opts.number("no-read", 0, 1);
         o.idPrefix = args.value("id-prefix");
+        o.caCertificates = caCertificates;
+        o.insecure = args.isSet("insecure");
         // The ids are PREFIX-N: the prefix leaves room for the number within 64 characters.
         if (!protocol::isValidClientId(o.idPrefix) || o.idPrefix.size() > 50) {
             opts.fail("id-prefix", "1-50 characters of A-Z a-z 0-9 _ -");
@@ -130,6 +144,9 @@ int main(int argc, char** argv) {
     o.url = url;
     o.format = format;
     o.tier = tier;
+    o.caCertificates = caCertificates;
+    o.insecure = args.isSet("insecure");
+    o.token = args.value("token");
     o.clientId = args.value("client-id");
     o.impairment = impairment;
     client::ListenerClient listener(o, clock);

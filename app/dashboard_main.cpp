@@ -14,6 +14,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QSslCertificate>
 #include <QThread>
 #include <QTimer>
 #include <QUrlQuery>
@@ -69,6 +70,8 @@ int main(int argc, char** argv) {
          "control it too); repeatable.",
          "url"},
         {"no-local", "Do not start the embedded node (watch --attach'ed nodes only)."},
+        {"ca-file", "https nodes: also trust the CA certificate(s) in this PEM file.", "file"},
+        {"insecure", "https nodes: accept any certificate (testing only)."},
         {"port", "Embedded node port (default 8000, or a free one if 8000 is taken).", "port"},
         {"bind", "Embedded node bind address (default 0.0.0.0).", "address", "0.0.0.0"},
         {"device", "cpu, cuda or auto (default auto).", "device", "auto"},
@@ -99,6 +102,13 @@ int main(int argc, char** argv) {
     const int demoListeners = args.isSet("demo") ? opts.integer("demo", 1, 1000) : 0;
     const double quitAfter = args.isSet("quit-after") ? opts.number("quit-after", 0.1, 1e7) : 0;
     app::readNodeSecurityOptions(args, opts, config);
+    QList<QSslCertificate> caCertificates;
+    if (args.isSet("ca-file")) {
+        caCertificates = QSslCertificate::fromPath(args.value("ca-file"), QSsl::Pem);
+        if (caCertificates.isEmpty()) {
+            opts.fail("ca-file", "a PEM file with at least one certificate");
+        }
+    }
     if (!opts.ok()) {
         return opts.usageError();
     }
@@ -115,8 +125,10 @@ int main(int argc, char** argv) {
     watchers.setObjectName("auralis-scrapers");
     watchers.start();
     ui::MainWindow window;
-    const auto watch = [&](const QString& label, const QUrl& url) {
+    const auto watch = [&](const QString& label, const QUrl& url, bool local = false) {
         auto* w = new monitor::NodeWatcher(url, interval);
+        // Our own node on loopback is trusted as it is; others by --ca-file (or --insecure).
+        w->setTrust(caCertificates, local || args.isSet("insecure"));
         w->moveToThread(&watchers);
         QObject::connect(&watchers, &QThread::finished, w, &QObject::deleteLater);
         window.addNode(label, w);
@@ -130,11 +142,12 @@ int main(int argc, char** argv) {
     bool demoOnStart = demoListeners > 0;
     std::function<void(int, int, int, double)> startDemo;
     QObject::connect(&local, &core::NodeHost::started, &app, [&](quint16 port) {
-        QString where = QString("http://127.0.0.1:%1").arg(port);
-        window.controls()->setOperatorLink(
-            config.controlToken.isEmpty()
-                ? QString()
-                : app::operatorLink(config.bind, port, config.controlToken, false));
+        QString where = QString("%1://127.0.0.1:%2").arg(config.tls ? "https" : "http").arg(port);
+        window.controls()->setOperatorLink(config.controlToken.isEmpty()
+                                               ? QString()
+                                               : app::operatorLink(config.bind, port,
+                                                                   config.controlToken,
+                                                                   config.tls.has_value()));
         const QString watchUrl = config.controlToken.isEmpty()
                                      ? where
                                      : where + "/?token=" + QString::fromUtf8(config.controlToken);
@@ -142,7 +155,7 @@ int main(int argc, char** argv) {
                                                          " (ws://HOST:" + QString::number(port) +
                                                          "/ws/stream)");
         if (!localWatcher) {
-            localWatcher = watch("local node (" + where + ")", QUrl(watchUrl));
+            localWatcher = watch("local node (" + where + ")", QUrl(watchUrl), true);
         }
         if (demoOnStart) {
             demoOnStart = false;

@@ -106,13 +106,13 @@ int runServe(QCoreApplication& app, const QCommandLineParser& args, app::OptionR
         return 1;
     }
     // Machine-readable first line on stdout: tools and tests read the port from it.
-    std::printf("auralis-node listening on http://%s:%u (WebSocket /ws/stream)\n",
-                qPrintable(config.bind.toString()), node.port());
+    std::printf("auralis-node listening on %s://%s:%u (WebSocket /ws/stream)\n",
+                config.tls ? "https" : "http", qPrintable(config.bind.toString()), node.port());
     std::fflush(stdout);
     if (!config.controlToken.isEmpty()) {
-        std::fprintf(
-            stderr, "auralis-node: operator link (keep it private): %s\n",
-            qPrintable(app::operatorLink(config.bind, node.port(), config.controlToken, false)));
+        std::fprintf(stderr, "auralis-node: operator link (keep it private): %s\n",
+                     qPrintable(app::operatorLink(config.bind, node.port(), config.controlToken,
+                                                  config.tls.has_value())));
     } else {
         std::fprintf(stderr,
                      "auralis-node: no operator token: anyone who can reach %s may "

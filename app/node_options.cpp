@@ -2,6 +2,7 @@
 
 #include "core/http_policy.h"
 #include "core/operator_token.h"
+#include "core/tls.h"
 
 #include <QFileInfo>
 #include <QNetworkInterface>
@@ -25,6 +26,9 @@ void addNodeSecurityOptions(QCommandLineParser& args) {
          "Also accept control and streams from pages at this origin (https://example.org); "
          "repeatable.",
          "origin"},
+        {"tls-cert", "Serve https and wss with this PEM certificate (chain); needs --tls-key.",
+         "file"},
+        {"tls-key", "The PEM private key (RSA or EC, unencrypted) of --tls-cert.", "file"},
         {"max-listeners-per-address", "Most listeners from one address (default 32; 0: no limit).",
          "n", "32"},
         {"max-connections-per-address",
@@ -65,6 +69,15 @@ void readNodeSecurityOptions(const QCommandLineParser& args, OptionReader& opts,
             opts.fail("allow-origin", "an origin such as https://example.org", origin);
         }
         config.allowedOrigins << origin.toLower();
+    }
+    if (args.isSet("tls-cert") != args.isSet("tls-key")) {
+        opts.failWith("--tls-cert and --tls-key go together");
+    } else if (args.isSet("tls-cert")) {
+        QString error;
+        config.tls = core::loadServerTls(args.value("tls-cert"), args.value("tls-key"), &error);
+        if (!config.tls) {
+            opts.failWith("TLS: " + error);
+        }
     }
     config.perAddress.listeners = opts.integer("max-listeners-per-address", 0, 1000000);
     config.perAddress.connections = opts.integer("max-connections-per-address", 0, 1000000);

@@ -11,6 +11,7 @@
 namespace auralis::app {
 
 void addNodeSecurityOptions(QCommandLineParser& args);
+/// --tls-cert/--tls-key: https and wss on the node's port.
 /// --control-token-file (else env AURALIS_CONTROL_TOKEN), --allow-host, --allow-origin,
 /// --max-listeners-per-address, --max-connections-per-address, --max-requests-per-second.
 void readNodeSecurityOptions(const QCommandLineParser& args, OptionReader& opts,

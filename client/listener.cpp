@@ -89,7 +89,11 @@ void ListenerClient::connectNow() {
     if (!id.isEmpty()) {
         query.addQueryItem("client_id", id);
     }
+    if (!m_options.token.isEmpty()) {
+        query.addQueryItem("token", m_options.token);
+    }
     url.setQuery(query);
+    m_ws.setTls(m_options.caCertificates, m_options.insecure);
     m_ws.open(url);
 }
 

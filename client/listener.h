@@ -50,7 +50,7 @@ class ListenerClient : public QObject {
     Q_OBJECT
 public:
     struct Options {
-        QUrl url; // ws://host:port/ws/stream (query added from the fields below)
+        QUrl url; // ws(s)://host:port/ws/stream (query added from the fields below)
         protocol::Format format = protocol::Format::Json;
         protocol::Tier tier = protocol::Tier::Normal;
         QString clientId; // empty: the node assigns one
@@ -59,6 +59,9 @@ public:
         int reportIntervalMs = 1000;
         int backoffInitialMs = 250;
         int backoffMaxMs = 10000;
+        QList<QSslCertificate> caCertificates; // wss: also trusted (a self-signed node)
+        bool insecure = false;                 // wss: accept any certificate (testing)
+        QString token;                         // the operator token (?token=), if any
     };
 
     ListenerClient(Options options, const Clock& clock, QObject* parent = nullptr);

@@ -26,6 +26,8 @@ LoadGenerator::LoadGenerator(LoadOptions options, const Clock& clock, QObject* p
     for (int i = 0; i < n; ++i) {
         ListenerClient::Options o;
         o.url = m_options.url;
+        o.caCertificates = m_options.caCertificates;
+        o.insecure = m_options.insecure;
         o.format = m_options.format;
         o.tier = m_options.tier;
         o.clientId = QString("%1-%2").arg(m_options.idPrefix).arg(i);

@@ -24,6 +24,8 @@ struct LoadOptions {
     double noReadFraction = 0;   // 0..1 of the clients never read
     int rampMs = -1; // spread the connects over this long (-1: 2 ms per client, at most 5 s)
     QString idPrefix = "load";
+    QList<QSslCertificate> caCertificates; // wss: also trusted
+    bool insecure = false;                 // wss: accept any certificate
 };
 
 /// The auralis-client command line that runs `options` in a process of its own (the

@@ -1,5 +1,7 @@
 #include "client/ws_client.h"
 
+#include <QSslConfiguration>
+
 #include <QRandomGenerator>
 #include <QtEndian>
 
@@ -8,7 +10,20 @@ namespace auralis::client {
 WsClient::WsClient(QObject* parent) : QObject(parent) {
     m_socket.setParent(this); // moves with the client between threads
     m_socket.setReadBufferSize(256 * 1024);
-    connect(&m_socket, &QTcpSocket::connected, this, &WsClient::onConnected);
+    // Plain: the handshake goes out once connected; TLS: once encrypted.
+    connect(&m_socket, &QTcpSocket::connected, this, [this] {
+        if (m_url.scheme() != "wss") {
+            onConnected();
+        }
+    });
+    connect(&m_socket, &QSslSocket::encrypted, this, &WsClient::onConnected);
+    connect(&m_socket, &QSslSocket::sslErrors, this, [this](const QList<QSslError>& errors) {
+        if (m_insecure) {
+            m_socket.ignoreSslErrors();
+        } else if (!errors.isEmpty()) {
+            m_tlsError = errors.front().errorString();
+        }
+    });
     connect(&m_socket, &QTcpSocket::readyRead, this, &WsClient::onReadyRead);
     connect(&m_socket, &QTcpSocket::disconnected, this, &WsClient::onDisconnected);
     m_closeTimer.setParent(this);
@@ -22,7 +37,8 @@ WsClient::WsClient(QObject* parent) : QObject(parent) {
     connect(&m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError) {
         if (m_state == State::Connecting || m_state == State::Handshake) {
             m_state = State::Closed;
-            emit failed(m_socket.errorString());
+            emit failed(m_tlsError.isEmpty() ? m_socket.errorString()
+                                             : "TLS: " + m_tlsError + " (see --ca-file)");
         } else if (m_state == State::Open || m_state == State::Closing) {
             onDisconnected();
         }
@@ -38,11 +54,26 @@ WsClient::~WsClient() {
 void WsClient::open(const QUrl& url) {
     m_url = url;
     m_handshake.clear();
+    m_tlsError.clear();
     m_closeTimer.stop();
     m_closeCode = ws::kCloseAbnormal;
     m_closeReason.clear();
     m_state = State::Connecting;
-    m_socket.connectToHost(url.host(), static_cast<quint16>(url.port(80)));
+    if (url.scheme() == "wss") {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        if (!m_extraCa.isEmpty()) {
+            tls.addCaCertificates(m_extraCa);
+        }
+        m_socket.setSslConfiguration(tls);
+        m_socket.connectToHostEncrypted(url.host(), static_cast<quint16>(url.port(443)));
+    } else {
+        m_socket.connectToHost(url.host(), static_cast<quint16>(url.port(80)));
+    }
+}
+
+void WsClient::setTls(const QList<QSslCertificate>& extraCaCertificates, bool insecure) {
+    m_extraCa = extraCaCertificates;
+    m_insecure = insecure;
 }
 
 void WsClient::onConnected() {
@@ -59,7 +90,10 @@ void WsClient::onConnected() {
         target += '?' + m_url.query(QUrl::FullyEncoded).toUtf8();
     }
     QByteArray request = "GET " + target + " HTTP/1.1\r\n";
-    request += "Host: " + m_url.host().toUtf8() + ':' + QByteArray::number(m_url.port(80)) + "\r\n";
+    const int port = m_url.port(m_url.scheme() == "wss" ? 443 : 80);
+    const QByteArray host = m_url.host().contains(':') ? "[" + m_url.host().toUtf8() + "]"
+                                                        : m_url.host().toUtf8();
+    request += "Host: " + host + ':' + QByteArray::number(port) + "\r\n";
     request += "Upgrade: websocket\r\nConnection: Upgrade\r\n";
     request += "Sec-WebSocket-Key: " + m_key + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
     m_state = State::Handshake;

@@ -7,7 +7,7 @@
 
 #include <QByteArray>
 #include <QObject>
-#include <QTcpSocket>
+#include <QSslSocket>
 #include <QTimer>
 #include <QUrl>
 
@@ -19,8 +19,11 @@ public:
     explicit WsClient(QObject* parent = nullptr);
     ~WsClient() override;
 
-    /// ws://host:port/path?query. Emits opened() or failed().
+    /// ws://host:port/path?query, or wss:// over TLS. Emits opened() or failed().
     void open(const QUrl& url);
+    /// For wss://: also trust these CA certificates (a self-signed node), or, with `insecure`,
+    /// accept any certificate (testing only).
+    void setTls(const QList<QSslCertificate>& extraCaCertificates, bool insecure);
     void sendText(const QByteArray& utf8);
     void sendBinary(const QByteArray& data);
     /// Starts the closing handshake (before the handshake completed: aborts).
@@ -57,13 +60,16 @@ private:
     void sendFrame(ws::Opcode opcode, const QByteArray& payload);
     void finish(int code, const QString& reason);
 
-    QTcpSocket m_socket;
+    QSslSocket m_socket; // plain TCP for ws://, TLS for wss://
     State m_state = State::Idle;
     QUrl m_url;
     QByteArray m_key;
     QByteArray m_handshake; // the server's handshake response as it arrives
     ws::FrameReader m_reader{ws::FrameReader::Role::Client, kMaxMessageBytes};
     QTimer m_closeTimer;
+    QList<QSslCertificate> m_extraCa;
+    bool m_insecure = false;
+    QString m_tlsError;
     bool m_reading = true;
     int m_closeCode = 1006;
     QString m_closeReason;

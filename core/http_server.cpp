@@ -4,6 +4,7 @@
 #include "protocol/ws_frame.h"
 
 #include <QPointer>
+#include <QSslServer>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -31,8 +32,17 @@ HttpServer::HttpServer(Options options, AddressLimits& limits, const Clock& cloc
 HttpServer::~HttpServer() = default;
 
 bool HttpServer::listen(const QHostAddress& address, quint16 port, QString* error) {
-    m_tcp = new QTcpServer(this);
-    connect(m_tcp, &QTcpServer::newConnection, this, &HttpServer::onNewConnection);
+    if (m_options.tls) {
+        // https and wss on the same port: the TLS handshake (within handshakeTimeout) comes
+        // before a connection is handed out.
+        auto* ssl = new QSslServer(this);
+        ssl->setSslConfiguration(*m_options.tls);
+        ssl->setHandshakeTimeout(m_options.headerTimeoutMs);
+        m_tcp = ssl;
+    } else {
+        m_tcp = new QTcpServer(this);
+    }
+    connect(m_tcp, &QTcpServer::pendingConnectionAvailable, this, &HttpServer::onNewConnection);
     if (!m_tcp->listen(address, port)) {
         *error = QString("cannot listen on %1:%2: %3")
                      .arg(address.toString())

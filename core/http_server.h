@@ -14,10 +14,12 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QSslConfiguration>
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 class QTcpServer;
@@ -36,6 +38,7 @@ public:
         int closeTimeoutMs = 2000;   // reading and dropping after an error, then cut
         QByteArray webSocketPath = "/ws/stream";
         HttpPolicy policy;
+        std::optional<QSslConfiguration> tls; // https/wss on this port when set
     };
     using Route = std::function<http::Response(const http::Request&)>;
 

@@ -35,6 +35,8 @@ HttpServer::Options httpOptions(const NodeConfig& c) {
     o.writeTimeoutMs = c.httpWriteTimeoutMs;
     o.closeTimeoutMs = c.closeTimeoutMs;
     o.webSocketPath = "/ws/stream";
+    o.tls = c.tls;
+    o.policy.tls = c.tls.has_value();
     for (const QString& h : c.allowedHosts) {
         o.policy.allowedHosts << h.toLower();
     }

@@ -17,6 +17,7 @@
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QTimer>
 
 #include <functional>
@@ -68,6 +69,8 @@ struct NodeConfig {
     QStringList allowedOrigins;
     /// The operator token: changing the music needs it. Empty: control is open.
     QByteArray controlToken;
+    /// https and wss on the node's port (core/tls.h loads it from PEM files).
+    std::optional<QSslConfiguration> tls;
     /// After the node closes a connection (its close frame or HTTP error sent), how long it
     /// keeps reading and discarding until the peer closes too; then the connection is cut.
     int closeTimeoutMs = 2000;

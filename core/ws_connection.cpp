@@ -5,11 +5,14 @@
 #include <QPointer>
 #include <QTcpSocket>
 
+#include <memory>
+
 namespace auralis::core {
 
 WsConnection::WsConnection(QTcpSocket* socket, qint64 maxMessageBytes, int closeTimeoutMs,
                            QObject* parent)
-    : QObject(parent), m_socket(socket), m_reader(ws::FrameReader::Role::Server, maxMessageBytes),
+    : QObject(parent), m_socket(socket),
+      m_reader(std::make_shared<ws::FrameReader>(ws::FrameReader::Role::Server, maxMessageBytes)),
       m_closeTimeoutMs(closeTimeoutMs), m_peerAddress(socket->peerAddress()),
       m_peerPort(socket->peerPort()) {
     socket->setParent(this);
@@ -81,7 +84,20 @@ void WsConnection::closeWith(int code, const QString& reason, const QByteArray& 
     m_socket->write(ws::encodeFrame(ws::Opcode::Close, payload));
     // Nothing more is sent; what the peer still sends (its close frame, data in flight) is
     // read and dropped until it closes, so it sees our close frame and not a reset.
-    closeGracefully(m_socket, m_closeTimeoutMs);
+    // The peer's close frame ends it (over TLS the only clean end): the same reader, which
+    // knows where the peer's frames begin (also inside an oversized one), looks for it.
+    std::shared_ptr<ws::FrameReader> reader = m_reader;
+    reader->discardData();
+    closeGracefully(m_socket, m_closeTimeoutMs, [reader](const QByteArray& received) {
+        reader->append(received);
+        for (auto e = reader->next(); e.kind != ws::FrameReader::Event::Kind::None;
+             e = reader->next()) {
+            if (e.kind == ws::FrameReader::Event::Kind::Close) {
+                return true;
+            }
+        }
+        return false;
+    });
 }
 
 void WsConnection::abort() {
@@ -94,10 +110,10 @@ void WsConnection::onReadyRead() {
     if (m_state != State::Open || m_socket == nullptr) {
         return;
     }
-    m_reader.append(m_socket->readAll());
+    m_reader->append(m_socket->readAll());
     const QPointer<WsConnection> alive(this);
     while (alive && m_state == State::Open) {
-        ws::FrameReader::Event e = m_reader.next();
+        ws::FrameReader::Event e = m_reader->next();
         using Kind = ws::FrameReader::Event::Kind;
         switch (e.kind) {
         case Kind::None:

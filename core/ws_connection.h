@@ -10,6 +10,8 @@
 #include <QHostAddress>
 #include <QObject>
 
+#include <memory>
+
 class QTcpSocket;
 
 namespace auralis::core {
@@ -53,8 +55,8 @@ private:
     void closeWith(int code, const QString& reason, const QByteArray& payload);
     static QByteArray frame(ws::Opcode opcode, const QByteArray& payload);
 
-    QTcpSocket* m_socket; // null once the closed socket was deleted
-    ws::FrameReader m_reader;
+    QTcpSocket* m_socket;                      // null once the closed socket was deleted
+    std::shared_ptr<ws::FrameReader> m_reader; // shared with the closer, which reads on
     int m_closeTimeoutMs;
     State m_state = State::Open;
     int m_closeCode = ws::kCloseAbnormal;

@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSslConfiguration>
 #include <QUrlQuery>
 
 namespace auralis::monitor {
@@ -40,10 +41,21 @@ NodeWatcher::NodeWatcher(QUrl base, int intervalMs, QObject* parent)
 
 NodeWatcher::~NodeWatcher() = default;
 
+void NodeWatcher::setTrust(const QList<QSslCertificate>& caCertificates, bool insecure) {
+    m_ca = caCertificates;
+    m_insecure = insecure;
+}
+
 void NodeWatcher::start() {
     if (!m_net) {
         m_net = new QNetworkAccessManager(this); // created in the worker thread
         m_net->setTransferTimeout(std::max(500, m_timer.interval() * 3));
+        connect(m_net, &QNetworkAccessManager::sslErrors, this,
+                [this](QNetworkReply* reply, const QList<QSslError>&) {
+                    if (m_insecure) {
+                        reply->ignoreSslErrors();
+                    }
+                });
     }
     scrape();
     m_timer.start();
@@ -131,6 +143,11 @@ QNetworkRequest NodeWatcher::request(const QString& path, bool withToken) const 
     QUrl url = m_base;
     url.setPath(path);
     QNetworkRequest r(url);
+    if (url.scheme() == "https" && !m_ca.isEmpty()) {
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.addCaCertificates(m_ca);
+        r.setSslConfiguration(tls);
+    }
     if (withToken && !m_token.isEmpty()) {
         r.setRawHeader("Authorization", "Bearer " + m_token);
     }

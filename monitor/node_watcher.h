@@ -8,6 +8,7 @@
 
 #include <QJsonObject>
 #include <QObject>
+#include <QSslCertificate>
 #include <QTimer>
 #include <QUrl>
 
@@ -30,6 +31,10 @@ public:
     static constexpr qint64 kMaxMetricsBytes = 32 * 1024 * 1024;
     static constexpr qint64 kMaxStatusBytes = 8 * 1024 * 1024;
     ~NodeWatcher() override;
+
+    /// https nodes: also trust these CA certificates, or, with `insecure`, any certificate
+    /// (a self-signed node; the dashboard's own node on loopback). Call before start().
+    void setTrust(const QList<QSslCertificate>& caCertificates, bool insecure);
 
     QUrl base() const { return m_base; }
     bool hasToken() const { return !m_token.isEmpty(); }
@@ -57,6 +62,8 @@ private:
 
     QUrl m_base;
     QByteArray m_token;
+    QList<QSslCertificate> m_ca;
+    bool m_insecure = false;
     QTimer m_timer;
     QNetworkAccessManager* m_net = nullptr;
     SeriesStore m_store;

@@ -14,7 +14,7 @@ RUN_PKGS=(
 )
 # Running the test suite and benchmarks.
 TEST_PKGS=(
-  libbenchmark-dev prometheus xvfb xauth clang libclang-rt-14-dev chromium
+  libbenchmark-dev prometheus xvfb xauth clang libclang-rt-14-dev chromium openssl
 )
 
 pkgs=("${RUN_PKGS[@]}")
