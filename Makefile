@@ -5,6 +5,7 @@
 #   make bench             the benchmarks (label bench)
 #   make format            apply .clang-format
 #   make stress-test       the whole suite 5 times in a row beside two CPU-bound processes
+#   make attack            the attack table against a live node (docs/security.md)
 # Variables: CUDA=AUTO|ON|OFF, BUILD_TYPE (Release; RelWithDebInfo with SANITIZE=1), JOBS=2,
 # ARGS="..." (for run). The project's builds treat warnings as errors (AURALIS_WERROR=ON);
 # `make test` builds Release, what packagers build, so it also proves that build compiles.
@@ -27,7 +28,7 @@ endif
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAURALIS_CUDA=$(CUDA) \
                -DAURALIS_SANITIZE=$(SAN_FLAG) -DAURALIS_WERROR=ON $(EXTRA_CMAKE_FLAGS)
 
-.PHONY: run test stress-test bench build configure deps-run deps-test format clean
+.PHONY: run test stress-test attack bench build configure deps-run deps-test format clean
 
 deps-run:
 	@packaging/install-deps.sh run
@@ -54,6 +55,11 @@ STRESS_RUNS ?= 5
 stress-test: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	@tests/stress.sh $(BUILD_DIR) $(STRESS_RUNS) $(JOBS)
+
+# The attack table (docs/security.md) against a live node, printed as Markdown.
+attack: deps-test configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	$(BUILD_DIR)/tests/security/auralis-attack $(BUILD_DIR)/app/auralis-node
 
 bench: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)

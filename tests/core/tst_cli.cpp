@@ -156,6 +156,65 @@ private slots:
         QCOMPARE(impaired, 1);
     }
 
+    void aNodeOnTheNetworkGeneratesItsOperatorToken() {
+        // Bound beyond loopback with no token: one is generated, stored owner-only in the state
+        // directory, and an operator link is printed; control needs it, listening does not.
+        QTemporaryDir state;
+        QProcess node;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("XDG_STATE_HOME", state.path());
+        env.remove("STATE_DIRECTORY");
+        env.remove("AURALIS_CONTROL_TOKEN");
+        node.setProcessEnvironment(env);
+        node.start(AURALIS_NODE_BIN, {"--port", "0", "--bind", "0.0.0.0", "--device", "cpu"});
+        QByteArray out;
+        while (!out.contains('\n') && node.waitForReadyRead(kPatienceMs)) {
+            out += node.readAllStandardOutput();
+        }
+        const quint16 port = static_cast<quint16>(
+            out.mid(out.lastIndexOf(':') + 1,
+                    out.indexOf(' ', out.lastIndexOf(':')) - out.lastIndexOf(':') - 1)
+                .toUInt());
+        QVERIFY2(port > 0, out.constData());
+        const QString path = state.filePath("auralis/control-token");
+        QFile file(path);
+        QVERIFY(file.exists());
+        QCOMPARE(file.permissions() &
+                     (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
+                 QFile::Permissions());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray token = file.readAll().trimmed();
+        QCOMPARE(token.size(), 43);
+        QByteArray err;
+        QTRY_VERIFY((err += node.readAllStandardError()).contains("operator link"));
+        QVERIFY2(err.contains("?token=" + token), err.constData());
+        QVERIFY(err.contains(path.toUtf8()));
+
+        QNetworkAccessManager nam;
+        const QUrl control(QString("http://127.0.0.1:%1/api/control").arg(port));
+        SyncReply r = syncRequest(nam, control, "POST", R"({"bpm":60})");
+        QCOMPARE(r.status, 401);
+        QNetworkRequest authorised(control);
+        authorised.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
+        authorised.setRawHeader("Authorization", "Bearer " + token);
+        QNetworkReply* ok = nam.post(authorised, QByteArray(R"({"bpm":60})"));
+        QTRY_VERIFY(ok->isFinished());
+        QCOMPARE(ok->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        ok->deleteLater();
+        node.terminate();
+        QVERIFY(node.waitForFinished(kPatienceMs));
+
+        // The next start reuses the stored token: operator links keep working.
+        QProcess again;
+        again.setProcessEnvironment(env);
+        again.start(AURALIS_NODE_BIN, {"--port", "0", "--bind", "0.0.0.0", "--device", "cpu"});
+        QByteArray err2;
+        QTRY_VERIFY((err2 += again.readAllStandardError()).contains("operator link"));
+        QVERIFY(err2.contains("?token=" + token));
+        again.terminate();
+        QVERIFY(again.waitForFinished(kPatienceMs));
+    }
+
     void clientRejectsBadArguments_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
