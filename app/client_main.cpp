@@ -37,7 +37,10 @@ int main(int argc, char** argv) {
         {"token", "The node's operator token (for a listener that may change the music).", "token"},
         {"url", "Node stream URL, ws:// or wss:// (default ws://127.0.0.1:8000/ws/stream).", "url",
          "ws://127.0.0.1:8000/ws/stream"},
-        {"format", "json or binary (default: json when listening, binary for load).", "format"},
+        {"format",
+         "json, binary or opus (Opus decoded with libopus; the WAV is then 48 kHz; default: "
+         "json when listening, binary for load).",
+         "format"},
         {"tier", "minimal, normal, stable or defensive (default normal).", "tier", "normal"},
         {"client-id", "Listener id (1-64 of A-Z a-z 0-9 _ -).", "id"},
         {{"o", "output"}, "Write the received audio to this WAV file.", "file"},
@@ -72,9 +75,9 @@ int main(int argc, char** argv) {
     }
     const bool load = args.isSet("clients");
     const protocol::Format format =
-        args.isSet("format")
-            ? opts.choice("format", protocol::parseFormat, "json or binary", protocol::Format::Json)
-            : (load ? protocol::Format::Binary : protocol::Format::Json);
+        args.isSet("format") ? opts.choice("format", protocol::parseFormat, "json, binary or opus",
+                                           protocol::Format::Json)
+                             : (load ? protocol::Format::Binary : protocol::Format::Json);
     const protocol::Tier tier =
         opts.choice("tier", protocol::parseTier, "minimal, normal, stable or defensive",
                     protocol::Tier::Normal);
@@ -151,7 +154,10 @@ int main(int argc, char** argv) {
     o.impairment = impairment;
     client::ListenerClient listener(o, clock);
     synth::WavWriter wav;
-    if (args.isSet("output") && !wav.open(args.value("output").toStdString())) {
+    // Opus is decoded at its own rate, 48 kHz: the WAV says so (no resampling back).
+    const int wavRate =
+        format == protocol::Format::Opus ? protocol::kOpusSampleRate : protocol::kSampleRate;
+    if (args.isSet("output") && !wav.open(args.value("output").toStdString(), wavRate)) {
         return app::usageError(QString::fromStdString(wav.error()));
     }
     QObject::connect(

@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
     });
     app::addMusicOptions(args);
     app::addNodeSecurityOptions(args);
+    app::addNodeStreamOptions(args);
     args.process(app);
     app::OptionReader opts(args);
     app::readLogLevel(opts);
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
     const int demoListeners = args.isSet("demo") ? opts.integer("demo", 1, 1000) : 0;
     const double quitAfter = args.isSet("quit-after") ? opts.number("quit-after", 0.1, 1e7) : 0;
     app::readNodeSecurityOptions(args, opts, config);
+    app::readNodeStreamOptions(args, opts, config);
     QList<QSslCertificate> caCertificates;
     if (args.isSet("ca-file")) {
         caCertificates = QSslCertificate::fromPath(args.value("ca-file"), QSsl::Pem);

@@ -90,6 +90,7 @@ int runServe(QCoreApplication& app, const QCommandLineParser& args, app::OptionR
     config.port = opts.port("port", "AURALIS_PORT");
     config.maxClients = opts.integer("max-clients", 1, 100000);
     app::readNodeSecurityOptions(args, opts, config);
+    app::readNodeStreamOptions(args, opts, config);
     if (!opts.ok()) {
         return opts.usageError();
     }
@@ -106,9 +107,13 @@ int runServe(QCoreApplication& app, const QCommandLineParser& args, app::OptionR
         return 1;
     }
     // Machine-readable first line on stdout: tools and tests read the port from it.
-    std::printf("auralis-node listening on %s://%s:%u (WebSocket /ws/stream)\n",
+    std::printf("auralis-node listening on %s://%s:%u (WebSocket /ws/stream, Ogg /stream.ogg)\n",
                 config.tls ? "https" : "http", qPrintable(config.bind.toString()), node.port());
     std::fflush(stdout);
+    if (const core::IcecastSource* icecast = node.icecast()) {
+        std::fprintf(stderr, "auralis-node: Icecast source for %s\n",
+                     qPrintable(icecast->displayUrl()));
+    }
     if (!config.controlToken.isEmpty()) {
         std::fprintf(stderr, "auralis-node: operator link (keep it private): %s\n",
                      qPrintable(app::operatorLink(config.bind, node.port(), config.controlToken,
@@ -139,10 +144,12 @@ int main(int argc, char** argv) {
     args.setApplicationDescription(
         "Auralis synthesis node.\n\n"
         "Commands:\n"
-        "  serve    (default) stream to listeners: HTTP + WebSocket /ws/stream on one port\n"
+        "  serve    (default) stream to listeners: HTTP, WebSocket /ws/stream and Ogg/Opus\n"
+        "           /stream.ogg (VLC, mpv, browsers) on one port\n"
         "  render   compose and render to a WAV file\n\n"
         "Examples:\n"
         "  auralis-node --port 8000 --preset focus\n"
+        "  auralis-node --icecast http://source:hackme@icecast.lan:8000/auralis.ogg\n"
         "  auralis-node render -o demo.wav --seconds 60 --preset sleep --key D");
     args.addHelpOption();
     args.addVersionOption();
@@ -161,6 +168,7 @@ int main(int argc, char** argv) {
     });
     app::addMusicOptions(args);
     app::addNodeSecurityOptions(args);
+    app::addNodeStreamOptions(args);
     args.process(app);
 
     app::OptionReader opts(args);

@@ -85,6 +85,48 @@ void readNodeSecurityOptions(const QCommandLineParser& args, OptionReader& opts,
     config.perAddress.requestBurst = 2 * config.perAddress.requestsPerSecond;
 }
 
+void addNodeStreamOptions(QCommandLineParser& args) {
+    args.addOptions({
+        {"opus-bitrate",
+         "Opus bitrate in kbit/s for format=opus, /stream.ogg and Icecast (6-510, default 96).",
+         "kbps", "96"},
+        {"stream-name", "The stream's name for players and Icecast (default Auralis).", "text",
+         "Auralis"},
+        {"stream-description", "The stream's description for players and Icecast.", "text",
+         "Never-repeating ambient music"},
+        {"icecast",
+         "Push the Ogg/Opus stream to an Icecast 2.4 server as a source, e.g. "
+         "http://source:PASSWORD@HOST:8000/auralis.ogg (reconnects on its own).",
+         "url"},
+    });
+}
+
+void readNodeStreamOptions(const QCommandLineParser& args, OptionReader& opts,
+                           core::NodeConfig& config) {
+    config.opusBitrate = opts.integer("opus-bitrate", 6, 510) * 1000;
+    config.streamName = args.value("stream-name").trimmed();
+    config.streamDescription = args.value("stream-description").trimmed();
+    for (const QString* text : {&config.streamName, &config.streamDescription}) {
+        if (text->size() > 200 || text->contains('\n') || text->contains('\r')) {
+            opts.failWith("--stream-name and --stream-description are one line of at most 200 "
+                          "characters");
+        }
+    }
+    if (args.isSet("icecast")) {
+        QString error;
+        const auto url = core::parseIcecastUrl(args.value("icecast"), &error);
+        if (!url) {
+            opts.fail("icecast", error, args.value("icecast"));
+        } else {
+            core::IcecastTarget target;
+            target.url = *url;
+            target.name = config.streamName;
+            target.description = config.streamDescription;
+            config.icecast = target;
+        }
+    }
+}
+
 bool ensureOperatorToken(core::NodeConfig& config, QString* error) {
     if (!config.controlToken.isEmpty() || config.bind.isLoopback()) {
         return true; // configured, or reachable from this machine only: control stays open

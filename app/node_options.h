@@ -1,5 +1,5 @@
-// The command-line options of a node's network safety, shared by auralis-node and the
-// dashboard's embedded node: the operator token, allowed host names and origins, per-address
+// The command-line options of a node's network safety and stream forms, shared by auralis-node and
+// the dashboard's embedded node: the operator token, allowed host names and origins, per-address
 // limits. Wiring only; main()'s thread.
 #pragma once
 
@@ -19,6 +19,11 @@ void readNodeSecurityOptions(const QCommandLineParser& args, OptionReader& opts,
 /// A node bound beyond loopback with no token gets one: the stored one
 /// (core::defaultTokenPath()) or a new one, stored there (0600). Prints where it is. False with
 /// `error` when it cannot be read or written.
+/// The stream's other forms: --opus-bitrate KBPS, --stream-name, --stream-description,
+/// --icecast URL (push the Ogg/Opus stream to an Icecast server as its source).
+void addNodeStreamOptions(QCommandLineParser& args);
+void readNodeStreamOptions(const QCommandLineParser& args, OptionReader& opts,
+                           core::NodeConfig& config);
 bool ensureOperatorToken(core::NodeConfig& config, QString* error);
 /// An address to put in links for others: the node's own when bound to one, else the first
 /// non-loopback IPv4 of this machine, else 127.0.0.1.

@@ -56,11 +56,6 @@ ListenerClient::~ListenerClient() {
     m_ws.disconnect(this); // no callbacks while members are being destroyed
 }
 
-int ListenerClient::backoffMs(int attempt, int initialMs, int maxMs, double random01) {
-    const double base = std::min<double>(maxMs, initialMs * std::pow(2.0, std::min(attempt, 30)));
-    return static_cast<int>(base * (0.8 + 0.4 * random01));
-}
-
 void ListenerClient::start() {
     m_stopped = false;
     m_startUs = m_clock.nowUs();
@@ -154,6 +149,27 @@ void ListenerClient::deliver() {
 }
 
 void ListenerClient::handle(const QByteArray& data, bool binary) {
+    if (binary && m_options.format == protocol::Format::Opus) {
+        protocol::AudioHeader h;
+        if (!protocol::readBinaryHeader(data, h)) {
+            ++m_stats.errors;
+            return;
+        }
+        QByteArray pcm;
+        if (m_options.decodeOpus) {
+            if (!m_opus) {
+                m_opus = std::make_unique<OpusChunkDecoder>();
+            }
+            const QByteArrayView payload(data.constData() + protocol::kBinaryHeaderBytes,
+                                         data.size() - protocol::kBinaryHeaderBytes);
+            if (!m_opus->decode(payload, h.underrun, pcm)) {
+                ++m_stats.errors;
+                return;
+            }
+        }
+        onAudio(static_cast<qint64>(h.seq), pcm, h.underrun);
+        return;
+    }
     if (binary) {
         protocol::AudioHeader h;
         if (!protocol::readBinaryHeader(data, h) ||
@@ -191,6 +207,7 @@ void ListenerClient::handle(const QByteArray& data, bool binary) {
             return;
         }
         m_stats.clientId = welcome->clientId;
+        m_opus.reset(); // a new connection is a new Opus stream
         m_targetMs = welcome->targetMs;
         m_attempt = 0;
         emit welcomed(msg);
@@ -273,7 +290,7 @@ void ListenerClient::onClosed(int code, const QString& reason) {
 }
 
 void ListenerClient::scheduleReconnect() {
-    const int ms = backoffMs(m_attempt++, m_options.backoffInitialMs, m_options.backoffMaxMs,
+    const int ms = auralis::backoffMs(m_attempt++, m_options.backoffInitialMs, m_options.backoffMaxMs,
                              QRandomGenerator::global()->generateDouble());
     emit reconnecting(ms);
     m_reconnectTimer.start(ms);

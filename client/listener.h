@@ -6,6 +6,7 @@
 
 #include "protocol/clock.h"
 #include "protocol/protocol.h"
+#include "client/opus_decoder.h"
 #include "client/ws_client.h"
 
 #include <QJsonObject>
@@ -14,6 +15,7 @@
 #include <QUrl>
 
 #include <deque>
+#include <memory>
 #include <vector>
 
 namespace auralis::client {
@@ -62,6 +64,7 @@ public:
         QList<QSslCertificate> caCertificates; // wss: also trusted (a self-signed node)
         bool insecure = false;                 // wss: accept any certificate (testing)
         QString token;                         // the operator token (?token=), if any
+        bool decodeOpus = true; // format=opus: decode to PCM (a load generator need not)
     };
 
     ListenerClient(Options options, const Clock& clock, QObject* parent = nullptr);
@@ -77,13 +80,11 @@ public:
     /// Sends {"type": ..., ...} to the node.
     void send(const QJsonObject& message);
 
-    /// Backoff before reconnect attempt `attempt` (0-based): initial * 2^attempt, capped,
-    /// times a random factor in [0.8, 1.2).
-    static int backoffMs(int attempt, int initialMs, int maxMs, double random01);
 
 signals:
     void welcomed(const QJsonObject& welcome);
-    /// A chunk of s16le PCM, in arrival order.
+    /// A chunk of s16le stereo PCM, in arrival order: 44.1 kHz, or 48 kHz for format=opus
+    /// (empty when not decoded).
     void audio(qint64 seq, const QByteArray& pcm, bool underrun);
     /// Every other message from the node (status, tier, warning, error, pong, ...).
     void message(const QJsonObject& message);
@@ -121,6 +122,7 @@ private:
         bool binary;
     };
     std::deque<Pending> m_pending; // impaired arrivals waiting for their time
+    std::unique_ptr<OpusChunkDecoder> m_opus; // format=opus: one per connection
     qint64 m_startUs = 0;
     qint64 m_lastArrivalUs = -1;
     int m_targetMs = 1000;

@@ -77,11 +77,40 @@ double BroadcastRing::publish(qint64 seq, qint64 ptsMs, const char* pcm) {
         slot.ptsMs = ptsMs;
         slot.pcm = std::move(p);
         slot.base64 = std::move(b);
+        slot.opusEpoch = 0;
+        slot.opus = QByteArray();
+        slot.ogg = QByteArray();
     }
     giveBack(m_pcmPool, std::move(oldPcm));
     giveBack(m_base64Pool, std::move(oldBase64));
     m_end.store(seq + 1, std::memory_order_release);
     return encodeSeconds;
+}
+
+void BroadcastRing::attachOpus(qint64 seq, std::uint64_t epoch, QByteArray packets,
+                               QByteArray pages) {
+    {
+        std::lock_guard lock(m_mutex);
+        Chunk& slot = m_slots[static_cast<std::size_t>(seq % capacity())];
+        if (slot.seq != seq) {
+            return; // already overwritten
+        }
+        slot.opusEpoch = epoch;
+        slot.opus = std::move(packets);
+        slot.ogg = std::move(pages);
+    }
+    m_opusEnd.store(seq + 1, std::memory_order_release);
+}
+
+void BroadcastRing::setOpusStream(const OpusStream& stream) {
+    std::lock_guard lock(m_mutex);
+    m_opusStream = stream;
+    m_opusEnd.store(stream.epoch == 0 ? -1 : stream.firstSeq, std::memory_order_release);
+}
+
+OpusStream BroadcastRing::opusStream() const {
+    std::lock_guard lock(m_mutex);
+    return m_opusStream;
 }
 
 bool BroadcastRing::read(qint64 seq, Chunk& out) const {

@@ -18,6 +18,17 @@ struct Chunk {
     qint64 ptsMs = 0;
     QByteArray pcm;    // s16le interleaved, protocol::kChunkBytes
     QByteArray base64; // pcm in base64 (JSON clients)
+    // Opus, when some listener wants it (attached after publishing; see BroadcastRing):
+    std::uint64_t opusEpoch = 0; // the Opus stream it belongs to (0: not encoded)
+    QByteArray opus;             // packets, as protocol::appendOpusPacket writes them
+    QByteArray ogg;              // Ogg pages completed while encoding this chunk
+};
+
+/// The Opus stream being encoded: each (re)start is a new epoch with its own Ogg headers.
+struct OpusStream {
+    std::uint64_t epoch = 0; // 0: no Opus encoding now
+    qint64 firstSeq = -1;    // the first chunk of this epoch
+    QByteArray header;       // OpusHead and OpusTags pages
 };
 
 class BroadcastRing {
@@ -32,6 +43,13 @@ public:
 
     /// Reader: the chunk `seq` if it is published and still in the ring.
     bool read(qint64 seq, Chunk& out) const;
+
+    /// Producer: the Opus of published chunk `seq` (encoded in order, one epoch at a time).
+    void attachOpus(qint64 seq, std::uint64_t epoch, QByteArray packets, QByteArray pages);
+    void setOpusStream(const OpusStream& stream);
+    OpusStream opusStream() const;
+    /// One past the newest chunk with Opus of the current epoch (firstSeq when none yet).
+    qint64 opusEnd() const { return m_opusEnd.load(std::memory_order_acquire); }
 
     /// One past the newest published seq (0 before the first).
     qint64 publishedEnd() const { return m_end.load(std::memory_order_acquire); }
@@ -55,6 +73,8 @@ private:
     std::vector<QByteArray> m_pcmPool;    // producer only
     std::vector<QByteArray> m_base64Pool; // producer only
     std::atomic<qint64> m_end{0};
+    std::atomic<qint64> m_opusEnd{-1};
+    OpusStream m_opusStream; // guarded by m_mutex
     std::atomic<std::uint64_t> m_recycled{0};
     std::atomic<std::uint64_t> m_grown{0};
 };

@@ -264,6 +264,19 @@ void HttpServer::handle(QTcpSocket* socket, Connection& conn, const http::Reques
         upgrade(socket, request);
         return;
     }
+    if (m_options.streamPaths.contains(request.path) &&
+        (request.method == "GET" || request.method == "HEAD")) {
+        if (!m_accepting) {
+            respondAndClose(socket,
+                            http::jsonError(503, "unavailable", "the node is shutting down"));
+            return;
+        }
+        forget(socket);
+        socket->disconnect(this);
+        socket->setReadBufferSize(4096);
+        emit streamRequested(socket, request);
+        return;
+    }
     const bool keepAlive = request.keepAlive() && m_accepting;
     socket->write(http::serialize(route(request), keepAlive));
     if (!keepAlive) {

@@ -37,6 +37,9 @@ public:
         int writeTimeoutMs = 10000;  // a response not taken by the client in this long: cut
         int closeTimeoutMs = 2000;   // reading and dropping after an error, then cut
         QByteArray webSocketPath = "/ws/stream";
+        /// GET/HEAD on these paths are endless responses: the socket is handed over with
+        /// streamRequested() instead of being answered by a route.
+        QList<QByteArray> streamPaths;
         HttpPolicy policy;
         std::optional<QSslConfiguration> tls; // https/wss on this port when set
     };
@@ -65,6 +68,9 @@ signals:
     /// A valid upgrade on webSocketPath was answered with 101. The socket is the receiver's
     /// (reparent it); bytes after the handshake are still in it.
     void upgraded(QTcpSocket* socket, const http::Request& request);
+    /// A GET or HEAD on one of streamPaths passed the checks; the socket is the receiver's,
+    /// which writes the whole response.
+    void streamRequested(QTcpSocket* socket, const http::Request& request);
 
 private:
     struct Connection;

@@ -179,6 +179,56 @@ NodeMetrics::NodeMetrics() : m_registry(std::make_shared<prometheus::Registry>()
              .Name("client_playout_buffer_ms")
              .Help("Playout buffer last reported by the listener, in milliseconds")
              .Register(r);
+    m_opusEncoding = &BuildHistogram()
+                          .Name("auralis_opus_encoding_duration_seconds")
+                          .Help("Opus encoding duration of one 100 ms chunk (only while some "
+                                "listener takes Opus)")
+                          .Register(r)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{
+                                       0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02});
+    m_httpStreamListeners = &BuildGauge()
+                                 .Name("auralis_http_stream_listeners")
+                                 .Help("Listeners of the Ogg/Opus stream GET /stream.ogg")
+                                 .Register(r)
+                                 .Add({});
+    m_stream.httpSentBytes = &BuildCounter()
+                                  .Name("auralis_http_stream_sent_bytes_total")
+                                  .Help("Ogg bytes written to /stream.ogg listeners")
+                                  .Register(r)
+                                  .Add({});
+    m_stream.httpDroppedChunks =
+        &BuildCounter()
+             .Name("auralis_http_stream_dropped_chunks_total")
+             .Help("100 ms chunks skipped for /stream.ogg listeners that did not read in time")
+             .Register(r)
+             .Add({});
+    m_stream.httpSlowDisconnects = &BuildCounter()
+                                        .Name("auralis_http_stream_slow_disconnects_total")
+                                        .Help("/stream.ogg listeners disconnected for not reading")
+                                        .Register(r)
+                                        .Add({});
+}
+
+void NodeMetrics::enableIcecast() {
+    if (m_icecastConnected != nullptr) {
+        return;
+    }
+    auto& r = *m_registry;
+    m_icecastConnected = &prometheus::BuildGauge()
+                              .Name("auralis_icecast_connected")
+                              .Help("1 while the Icecast source connection is streaming")
+                              .Register(r)
+                              .Add({});
+    m_stream.icecastSentBytes = &prometheus::BuildCounter()
+                                     .Name("auralis_icecast_sent_bytes_total")
+                                     .Help("Ogg bytes sent to the Icecast server")
+                                     .Register(r)
+                                     .Add({});
+    m_stream.icecastReconnects = &prometheus::BuildCounter()
+                                      .Name("auralis_icecast_reconnects_total")
+                                      .Help("Icecast source connections lost and retried")
+                                      .Register(r)
+                                      .Add({});
 }
 
 NodeMetrics::Listener NodeMetrics::addListener(const std::string& clientId) {
@@ -201,6 +251,10 @@ std::string NodeMetrics::scrape(const Snapshot& s) {
     m_gpuAllocated->Set(s.gpuAllocatedBytes / kMiB);
     m_gpuTotal->Set(s.gpuTotalBytes / kMiB);
     m_phraseRate->Set(s.streamSeconds > 0 ? s.phrases / s.streamSeconds : 0);
+    m_httpStreamListeners->Set(s.httpStreamListeners);
+    if (m_icecastConnected != nullptr) {
+        m_icecastConnected->Set(s.icecastConnected);
+    }
     const std::uint64_t gc[3] = {s.buffersRecycled, s.poolGrowth, s.heapTrims};
     for (int g = 0; g < 3; ++g) {
         if (gc[g] > m_gcSeen[g]) {

@@ -42,6 +42,19 @@ public:
     void observeSynthesis(double seconds) { m_synthesis->Observe(seconds); }
     void observeEncoding(double seconds) { m_encoding->Observe(seconds); }
     void observeJitter(double ms) { m_jitter->Observe(ms); }
+    void observeOpusEncoding(double seconds) { m_opusEncoding->Observe(seconds); }
+
+    /// Beyond the contract: the Ogg/Opus listeners of GET /stream.ogg and the Icecast source.
+    struct StreamCounters {
+        prometheus::Counter* httpSentBytes = nullptr;
+        prometheus::Counter* httpDroppedChunks = nullptr;
+        prometheus::Counter* httpSlowDisconnects = nullptr;
+        prometheus::Counter* icecastSentBytes = nullptr;
+        prometheus::Counter* icecastReconnects = nullptr;
+    };
+    const StreamCounters& stream() const { return m_stream; }
+    /// Registers the Icecast series (a node with --icecast); until then they are absent.
+    void enableIcecast();
     void sendError(SendError kind) { m_sendErrors[static_cast<int>(kind)]->Increment(); }
 
     /// The series of one listener, created when it joins and removed when it leaves.
@@ -64,6 +77,8 @@ public:
         std::uint64_t buffersRecycled = 0; // gc generation "0"
         std::uint64_t poolGrowth = 0;      // gc generation "1"
         std::uint64_t heapTrims = 0;       // gc generation "2"
+        int httpStreamListeners = 0;
+        int icecastConnected = 0; // 1 while the Icecast source streams
     };
     /// The exposition text (prometheus-cpp's TextSerializer).
     std::string scrape(const Snapshot& snapshot);
@@ -75,6 +90,10 @@ private:
     prometheus::Histogram* m_synthesis;
     prometheus::Histogram* m_encoding;
     prometheus::Histogram* m_jitter;
+    prometheus::Histogram* m_opusEncoding;
+    prometheus::Gauge* m_httpStreamListeners;
+    prometheus::Gauge* m_icecastConnected = nullptr; // registered when a source is configured
+    StreamCounters m_stream;
     prometheus::Gauge* m_connections;
     prometheus::Gauge* m_memory;
     prometheus::Gauge* m_gpuAllocated;

@@ -4,7 +4,9 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/node_api.h"
+#include "core/ogg_listener.h"
 #include "core/pacing_queue.h"
+#include "core/tcp_close.h"
 #include "core/ws_connection.h"
 #include "protocol/control.h"
 #include "protocol/messages.h"
@@ -35,6 +37,7 @@ HttpServer::Options httpOptions(const NodeConfig& c) {
     o.writeTimeoutMs = c.httpWriteTimeoutMs;
     o.closeTimeoutMs = c.closeTimeoutMs;
     o.webSocketPath = "/ws/stream";
+    o.streamPaths = {"/stream.ogg"};
     o.tls = c.tls;
     o.policy.tls = c.tls.has_value();
     for (const QString& h : c.allowedHosts) {
@@ -68,6 +71,7 @@ Node::Node(NodeConfig config, QObject* parent)
     // Member timers are children, so they move with the node to its thread.
     m_maintenance.setParent(this);
     connect(m_http, &HttpServer::upgraded, this, &Node::admit);
+    connect(m_http, &HttpServer::streamRequested, this, &Node::admitStream);
     addNodeRoutes(*m_http, *this);
 }
 
@@ -114,6 +118,8 @@ bool Node::start(QString* error) {
     options.renderer = std::move(renderer);
     options.deviceReason = m_deviceReason.toStdString();
     options.extraLeadChunks = m_config.extraLeadChunks;
+    options.opusBitrate = m_config.opusBitrate;
+    options.streamTitle = m_config.streamName;
     NodeMetrics* metrics = m_metrics.get();
     m_scheduler = std::make_unique<PhraseScheduler>(std::move(options), m_ring, *m_clock);
     m_scheduler->onPhraseRendered = [this, metrics](double seconds) {
@@ -123,13 +129,20 @@ bool Node::start(QString* error) {
         }
     };
     m_scheduler->onChunkEncoded = [metrics](double seconds) { metrics->observeEncoding(seconds); };
-    m_context.reset(
-        new SessionContext{*m_clock, m_ring, *m_scheduler, *m_metrics, m_config.queueLimitChunks,
-                           m_config.stallDisconnectMs, m_config.statusIntervalMs,
-                           m_config.messageRate, m_config.messageBurst, m_config.controlToken,
-                           [this](const QJsonObject& request, const QString& who, Access access) {
-                               return control(request, who, access);
-                           }});
+    m_scheduler->onOpusEncoded = [metrics](double seconds) {
+        metrics->observeOpusEncoding(seconds);
+    };
+    m_scheduler->onOpusError = [](const QString& why) {
+        qCCritical(lcNode).noquote() << "Opus encoding unavailable:" << why;
+    };
+    m_context.reset(new SessionContext{
+        *m_clock, m_ring, *m_scheduler, *m_metrics, m_config.queueLimitChunks,
+        m_config.stallDisconnectMs, m_config.statusIntervalMs, m_config.messageRate,
+        m_config.messageBurst, protocol::kBinaryHeaderBytes + m_config.opusBitrate / 80 + 64,
+        m_config.controlToken,
+        [this](const QJsonObject& request, const QString& who, Access access) {
+            return control(request, who, access);
+        }});
 
     m_maintenance.setInterval(m_config.maintenanceIntervalMs);
     connect(&m_maintenance, &QTimer::timeout, this, &Node::maintain);
@@ -145,6 +158,12 @@ bool Node::start(QString* error) {
     m_startedUs = m_clock->nowUs();
     m_scheduler->start();
     m_running = true;
+    if (m_config.icecast) {
+        m_metrics->enableIcecast();
+        m_icecast = new IcecastSource(*m_config.icecast, *m_context, this);
+        m_icecast->start();
+        updateOpusDemand();
+    }
     const auto st = m_scheduler->stats();
     qCInfo(lcNode).noquote() << QString("listening on %1:%2, device %3 (%4)")
                                     .arg(m_config.bind.toString())
@@ -204,6 +223,8 @@ std::string Node::scrapeMetrics() {
     snap.buffersRecycled = m_ring.recycled();
     snap.poolGrowth = m_ring.grown();
     snap.heapTrims = m_heapTrims;
+    snap.httpStreamListeners = httpStreamListenerCount();
+    snap.icecastConnected = m_icecast != nullptr && m_icecast->connected() ? 1 : 0;
     // Depth is collected now, so it is never older than the scrape.
     for (auto& [ws, session] : m_sessions) {
         session->refreshDepthMetric();
@@ -286,6 +307,10 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
     connect(ws, &WsConnection::pingReceived, this, with([](ListenerSession& s) { s.onPing(); }));
     connect(ws, &WsConnection::disconnected, this, [this, ws] { removeSession(ws); });
 
+    if (identity.format == Format::Opus) {
+        ++m_opusSessions;
+        updateOpusDemand();
+    }
     session.start(warnings);
     m_pacing->schedule(session.serial(), session.nextDeadlineUs());
     qCInfo(lcNode).noquote() << QString("listener %1 joined from %2:%3 (%4, %5); %6 listening")
@@ -300,6 +325,13 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
 void Node::onDue(quint64 serial, qint64 deadlineUs) {
     const auto it = m_bySerial.find(serial);
     if (it == m_bySerial.end()) {
+        if (const auto ogg = m_ogg.find(serial); ogg != m_ogg.end()) {
+            OggListener* listener = ogg->second;
+            listener->serve(deadlineUs);
+            if (m_ogg.count(serial) > 0 && !listener->closing()) {
+                m_pacing->schedule(serial, listener->nextDeadlineUs());
+            }
+        }
         return;
     }
     ListenerSession& s = *it->second;
@@ -315,6 +347,9 @@ void Node::removeSession(WsConnection* ws) {
         return;
     }
     const QString id = it->second->id();
+    if (it->second->format() == Format::Opus) {
+        --m_opusSessions;
+    }
     m_pacing->remove(it->second->serial());
     m_bySerial.erase(it->second->serial());
     m_limits.releaseListener(ws->peerAddress());
@@ -323,7 +358,93 @@ void Node::removeSession(WsConnection* ws) {
     qCInfo(lcNode).noquote()
         << QString("listener %1 left; %2 listening").arg(id).arg(listenerCount());
     emit listenerLeft(id);
+    updateOpusDemand();
     maybeStopped();
+}
+
+void Node::updateOpusDemand() {
+    const bool icecast =
+        m_icecast != nullptr && m_icecast->state() != IcecastSource::State::Stopped;
+    m_scheduler->setOpusWanted(m_opusSessions > 0 || !m_ogg.empty() || icecast);
+}
+
+void Node::admitStream(QTcpSocket* socket, const http::Request& request) {
+    socket->setParent(this);
+    const QHostAddress peer = socket->peerAddress();
+    // What Icecast answers a listener: an endless Ogg body, delimited by the close.
+    const QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: audio/ogg\r\n"
+                            "Cache-Control: no-cache, no-store\r\n"
+                            "X-Content-Type-Options: nosniff\r\nConnection: close\r\n"
+                            "icy-name: " +
+                            m_config.streamName.toUtf8() +
+                            "\r\nicy-description: " + m_config.streamDescription.toUtf8() +
+                            "\r\nicy-br: " + QByteArray::number(m_config.opusBitrate / 1000) +
+                            "\r\n\r\n";
+    const auto refuse = [&](int status, const QString& why) {
+        http::Response r = http::jsonError(status, "server_full", why);
+        r.headers.append({QByteArray("Retry-After"), QByteArray("5")});
+        socket->write(http::serialize(r, false));
+        closeGracefully(socket, m_config.closeTimeoutMs);
+    };
+    if (request.method == "HEAD") {
+        socket->write(head);
+        closeGracefully(socket, m_config.closeTimeoutMs);
+        return;
+    }
+    const bool full = listenerCount() + httpStreamListenerCount() >= m_config.maxClients;
+    if (m_shuttingDown || full || !m_limits.admitListener(peer)) {
+        refuse(503, m_shuttingDown ? QString("the node is shutting down")
+                    : full         ? QString("server full: %1 listeners").arg(m_config.maxClients)
+                                   : QString("too many listeners from %1 (at most %2 per address)")
+                                 .arg(AddressLimits::key(peer))
+                                 .arg(m_config.perAddress.listeners));
+        return;
+    }
+    socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption,
+                            m_config.socketSendBufferBytes);
+    const quint64 serial = m_nextSerial++;
+    auto* listener = new OggListener(*m_context, socket, serial, head, m_clock->nowUs(), this);
+    m_ogg.emplace(serial, listener);
+    connect(listener, &OggListener::disconnected, this,
+            [this, serial] { removeStreamListener(serial); });
+    updateOpusDemand();
+    m_pacing->schedule(serial, listener->nextDeadlineUs());
+    qCInfo(lcNode).noquote() << QString("stream.ogg listener from %1; %2 listening to Ogg")
+                                    .arg(listener->remote())
+                                    .arg(httpStreamListenerCount());
+}
+
+void Node::removeStreamListener(quint64 serial) {
+    const auto it = m_ogg.find(serial);
+    if (it == m_ogg.end()) {
+        return;
+    }
+    OggListener* listener = it->second;
+    m_ogg.erase(it);
+    m_pacing->remove(serial);
+    m_limits.releaseListener(listener->socket()->peerAddress());
+    listener->deleteLater(); // it may be inside serve() now
+    qCInfo(lcNode).noquote() << QString("stream.ogg listener %1 left; %2 listening to Ogg")
+                                    .arg(listener->remote())
+                                    .arg(httpStreamListenerCount());
+    updateOpusDemand();
+    maybeStopped();
+}
+
+QJsonArray Node::httpStreamListenersJson(bool showAddresses) const {
+    QJsonArray out;
+    const qint64 now = m_clock->nowUs();
+    for (const auto& [serial, l] : m_ogg) {
+        QJsonObject o{{"connected_s", l->connectedSeconds(now)},
+                      {"sent_bytes", static_cast<double>(l->sentBytes())},
+                      {"dropped_chunks", static_cast<double>(l->dropped())},
+                      {"queued_bytes", static_cast<double>(l->socket()->bytesToWrite())}};
+        if (showAddresses) {
+            o["remote"] = l->remote();
+        }
+        out.append(o);
+    }
+    return out;
 }
 
 std::vector<ListenerInfo> Node::listeners() const {
@@ -372,12 +493,22 @@ void Node::finishShutdown() {
             }
         }
     }
+    if (m_icecast != nullptr) {
+        m_icecast->stop();
+    }
+    std::vector<OggListener*> ogg;
+    for (const auto& [serial, l] : m_ogg) {
+        ogg.push_back(l);
+    }
+    for (OggListener* l : ogg) {
+        l->close();
+    }
     m_http->closeAll();
     maybeStopped();
 }
 
 void Node::maybeStopped() {
-    if (m_shuttingDown && !m_running && m_sessions.empty() && !m_stoppedEmitted) {
+    if (m_shuttingDown && !m_running && m_sessions.empty() && m_ogg.empty() && !m_stoppedEmitted) {
         m_stoppedEmitted = true;
         emit stopped();
     }

@@ -8,6 +8,7 @@
 #include "core/address_limits.h"
 #include "core/broadcast_ring.h"
 #include "core/http.h"
+#include "core/icecast_source.h"
 #include "core/operator_token.h"
 #include "core/scheduler.h"
 #include "core/session.h"
@@ -15,6 +16,7 @@
 #include "synth/device.h"
 
 #include <QHostAddress>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
 #include <QSslConfiguration>
@@ -31,6 +33,7 @@ namespace auralis::core {
 
 class HttpServer;
 class NodeMetrics;
+class OggListener;
 class PacingQueue;
 class WsConnection;
 
@@ -75,6 +78,12 @@ struct NodeConfig {
     /// keeps reading and discarding until the peer closes too; then the connection is cut.
     int closeTimeoutMs = 2000;
     int maintenanceIntervalMs = 60000; // heap-trim check
+    /// Opus (format=opus, /stream.ogg, Icecast), encoded only while someone takes it.
+    int opusBitrate = 96000; // bits per second
+    QString streamName = "Auralis";
+    QString streamDescription = "Never-repeating ambient music";
+    /// Push the Ogg/Opus stream to an Icecast server as its source.
+    std::optional<IcecastTarget> icecast;
 };
 
 class Node : public QObject {
@@ -107,6 +116,11 @@ public:
     QJsonObject statusJson(bool showAddresses = true) const;
     std::vector<ListenerInfo> listeners() const;
     int listenerCount() const { return static_cast<int>(m_sessions.size()); }
+    /// Listeners of GET /stream.ogg (not counted in listenerCount()).
+    int httpStreamListenerCount() const { return static_cast<int>(m_ogg.size()); }
+    QJsonArray httpStreamListenersJson(bool showAddresses) const;
+    /// The Icecast source, when one is configured.
+    const IcecastSource* icecast() const { return m_icecast; }
     PhraseScheduler& scheduler() { return *m_scheduler; }
     const PhraseScheduler& scheduler() const { return *m_scheduler; }
     const BroadcastRing& ring() const { return m_ring; }
@@ -122,6 +136,11 @@ signals:
 
 private:
     void admit(QTcpSocket* socket, const http::Request& request);
+    void admitStream(QTcpSocket* socket, const http::Request& request);
+    void removeStreamListener(quint64 serial);
+    /// Opus is encoded while any WebSocket opus listener, /stream.ogg listener or the
+    /// Icecast source takes it.
+    void updateOpusDemand();
     void removeSession(WsConnection* ws);
     void onDue(quint64 serial, qint64 deadlineUs);
     void maintain();
@@ -144,6 +163,9 @@ private:
     QString m_deviceReason;
     std::unordered_map<WsConnection*, std::unique_ptr<ListenerSession>> m_sessions;
     std::unordered_map<quint64, ListenerSession*> m_bySerial;
+    std::unordered_map<quint64, OggListener*> m_ogg; // children, deleted later
+    IcecastSource* m_icecast = nullptr;
+    int m_opusSessions = 0;
     quint64 m_nextSerial = 1;
     qint64 m_startedUs = 0;
     bool m_running = false;

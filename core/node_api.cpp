@@ -136,6 +136,11 @@ void addNodeRoutes(HttpServer& server, Node& node) {
         const bool operatorAccess = allowed(bearerAccess(r, node.config().controlToken));
         return jsonResponse(statusJson(node, operatorAccess));
     });
+    // GET and HEAD are handed to the node's Ogg listeners before routing; this route only
+    // makes other methods a 405 with the right Allow list.
+    server.addRoute("/stream.ogg", "GET", [](const http::Request&) {
+        return http::jsonError(500, "internal", "the stream is served by the node");
+    });
     server.addRoute("/api/presets", "GET",
                     [](const http::Request&) { return jsonResponse(presetsJson()); });
     server.addRoute("/api/control", "POST",
@@ -182,7 +187,7 @@ QJsonObject statusJson(const Node& node, bool showAddresses) {
     }
     const qint64 live = scheduler.liveSeq();
     const qint64 published = node.ring().publishedEnd();
-    return QJsonObject{
+    QJsonObject status{
         {"version", AURALIS_VERSION},
         {"uptime_s", node.uptimeSeconds()},
         {"device",
@@ -204,7 +209,16 @@ QJsonObject statusJson(const Node& node, bool showAddresses) {
          QJsonObject{{"count", node.listenerCount()}, {"max", node.config().maxClients}}},
         {"control", node.config().controlToken.isEmpty() ? "open" : "token"},
         {"clients", clients},
+        {"opus", QJsonObject{{"bitrate_kbps", node.config().opusBitrate / 1000},
+                             {"encoding", node.ring().opusStream().epoch != 0}}},
+        {"http_stream", QJsonObject{{"path", "/stream.ogg"},
+                                    {"count", node.httpStreamListenerCount()},
+                                    {"listeners", node.httpStreamListenersJson(showAddresses)}}},
     };
+    if (const IcecastSource* icecast = node.icecast()) {
+        status["icecast"] = icecast->statusJson();
+    }
+    return status;
 }
 
 } // namespace auralis::core

@@ -16,7 +16,8 @@ PhraseScheduler::PhraseScheduler(Options options, BroadcastRing& ring, const Clo
                std::move(options.deviceReason)),
       m_extraLead(options.extraLeadChunks),
       m_pcm(static_cast<std::size_t>(kMaxPhraseFrames + protocol::kChunkFrames) * 2),
-      m_pending(options.params), m_current(options.params) {
+      m_pending(options.params), m_current(options.params), m_opusBitrate(options.opusBitrate),
+      m_streamTitle(options.streamTitle) {
     m_startUs = m_clock.nowUs();
     m_stats.deviceKind = m_engine.renderer().kind();
     m_stats.deviceName = m_engine.renderer().deviceName();
@@ -57,9 +58,11 @@ int PhraseScheduler::leadChunks() const {
 
 int PhraseScheduler::pump(qint64 liveSeq) {
     int rendered = 0;
+    serviceOpus();
     while (m_ring.publishedEnd() < liveSeq + leadChunks() && !m_stop.load()) {
         renderOne();
         ++rendered;
+        serviceOpus();
     }
     return rendered;
 }
@@ -67,9 +70,70 @@ int PhraseScheduler::pump(qint64 liveSeq) {
 void PhraseScheduler::run() {
     while (!m_stop.load()) {
         pump(liveSeq());
-        // Sleep until the live edge has moved by a few chunks (or stop / new parameters).
+        // Sleep until the live edge has moved by a few chunks (or stop, or Opus wanted).
         std::unique_lock lock(m_wakeMutex);
-        m_wake.wait_for(lock, std::chrono::milliseconds(200), [this] { return m_stop.load(); });
+        m_wake.wait_for(lock, std::chrono::milliseconds(200),
+                        [this] { return m_stop.load() || m_opusKick.load(); });
+        m_opusKick = false;
+    }
+}
+
+void PhraseScheduler::setOpusWanted(bool wanted) {
+    if (m_opusWanted.exchange(wanted) == wanted) {
+        return;
+    }
+    {
+        std::lock_guard lock(m_wakeMutex);
+        m_opusKick = true;
+    }
+    m_wake.notify_all();
+}
+
+void PhraseScheduler::serviceOpus() {
+    const bool wanted = m_opusWanted.load();
+    const qint64 now = m_clock.nowUs();
+    if (!wanted) {
+        if (m_opus && m_opusIdleSinceUs < 0) {
+            m_opusIdleSinceUs = now;
+        } else if (m_opus && now - m_opusIdleSinceUs > 10'000'000) {
+            m_opus.reset(); // nobody has wanted Opus for 10 s: it costs nothing again
+            m_ring.setOpusStream({});
+        }
+        if (!m_opus) {
+            return;
+        }
+    } else {
+        m_opusIdleSinceUs = -1;
+    }
+    if (!m_opus) {
+        if (m_opusFailed) {
+            return;
+        }
+        auto encoder = std::make_unique<OpusChunkEncoder>(m_opusBitrate, m_streamTitle);
+        if (!encoder->ok()) {
+            m_opusFailed = true;
+            if (onOpusError) {
+                onOpusError(encoder->error());
+            }
+            return;
+        }
+        m_opus = std::move(encoder);
+        // From the live edge: what listeners hear next, encoded first.
+        m_opusNext = std::max(liveSeq(), m_ring.oldest());
+        m_ring.setOpusStream({++m_opusEpoch, m_opusNext, m_opus->headerPages()});
+    }
+    Chunk chunk;
+    while (m_opusNext < m_ring.publishedEnd() && !m_stop.load()) {
+        if (!m_ring.read(m_opusNext, chunk)) {
+            break; // (only if the ring lapped the encoder: it encodes far faster than real time)
+        }
+        OpusChunkEncoder::Output out = m_opus->encode(
+            reinterpret_cast<const std::int16_t*>(chunk.pcm.constData()), protocol::kChunkFrames);
+        m_ring.attachOpus(m_opusNext, m_opusEpoch, std::move(out.packets), std::move(out.pages));
+        if (onOpusEncoded) {
+            onOpusEncoded(out.seconds);
+        }
+        ++m_opusNext;
     }
 }
 

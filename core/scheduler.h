@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/broadcast_ring.h"
+#include "core/opus_encoder.h"
 #include "protocol/clock.h"
 #include "synth/engine.h"
 
@@ -29,6 +30,8 @@ public:
         /// Chunks rendered beyond one phrase ahead of the live edge: the largest tier (3 s)
         /// plus a margin, so a listener's burst is always available.
         int extraLeadChunks = 35;
+        int opusBitrate = 96000; // bits per second, when some listener wants Opus
+        QString streamTitle = "Auralis";
     };
 
     /// One composed phrase, for status reports and tests.
@@ -78,13 +81,21 @@ public:
     Stats stats() const;
     std::vector<PhraseInfo> recentPhrases() const;
 
+    /// Opus is encoded only while someone wants it (any thread): from the live edge on, each
+    /// published chunk; 10 s after the last one left, the encoder stops.
+    void setOpusWanted(bool wanted);
+
     /// Called on the scheduler thread after each phrase (seconds of rendering) and each chunk
-    /// (seconds of encoding). Set before start().
+    /// (seconds of base64, and of Opus when encoded). Set before start().
     std::function<void(double)> onPhraseRendered;
     std::function<void(double)> onChunkEncoded;
+    std::function<void(double)> onOpusEncoded;
+    /// The Opus encoder could not be created (scheduler thread): the reason.
+    std::function<void(const QString&)> onOpusError;
 
 private:
-    bool renderOne(); // one phrase: compose, render, slice, publish
+    bool renderOne();   // one phrase: compose, render, slice, publish
+    void serviceOpus(); // start, keep up or stop the Opus encoder
     int leadChunks() const;
     void run();
 
@@ -102,6 +113,17 @@ private:
     qint64 m_nextBoundaryFrame = 0;
     Stats m_stats;
     std::deque<PhraseInfo> m_history;
+
+    // Opus (scheduler thread, but m_opusWanted and m_opusKick from any).
+    int m_opusBitrate;
+    QString m_streamTitle;
+    std::unique_ptr<OpusChunkEncoder> m_opus;
+    qint64 m_opusNext = 0;
+    std::uint64_t m_opusEpoch = 0;
+    qint64 m_opusIdleSinceUs = -1;
+    bool m_opusFailed = false;
+    std::atomic<bool> m_opusWanted{false};
+    std::atomic<bool> m_opusKick{false};
 
     std::atomic<qint64> m_startUs{0};
     std::atomic<bool> m_stop{false};

@@ -44,9 +44,22 @@ void ListenerSession::start(const QStringList& warnings) {
     m_cursor = w.liveSeq;
     m_pacer.start(now);
     const int burst = protocol::tierLeadChunks(m_tier.current());
-    for (int i = 0; i < burst; ++i) {
+    for (int i = 0; i < burst && !waitingForOpus(w.liveSeq); ++i) {
         sendChunk(now);
     }
+}
+
+bool ListenerSession::waitingForOpus(qint64 live) {
+    if (m_format != Format::Opus || m_cursor < m_ctx.ring.opusEnd()) {
+        return false;
+    }
+    if (m_sent == 0) {
+        // Nothing heard yet: start where the encoder (started on this demand) starts.
+        const OpusStream stream = m_ctx.ring.opusStream();
+        m_cursor = std::max({m_cursor, live, stream.epoch != 0 ? stream.firstSeq : live});
+        return m_cursor >= m_ctx.ring.opusEnd();
+    }
+    return m_cursor >= live;
 }
 
 void ListenerSession::send(const QJsonObject& message) {
@@ -73,7 +86,9 @@ void ListenerSession::sendChunk(qint64 nowUs) {
     h.ptsMs = m_cursor * protocol::kChunkMs;
     h.sentAtMs = m_ctx.clock.wallMs();
     bool ready = m_ctx.ring.read(m_cursor, chunk);
-    if (ready && (chunk.pcm.size() != protocol::kChunkBytes || chunk.base64.isEmpty())) {
+    if (m_format == Format::Opus) {
+        ready = ready && m_cursor < m_ctx.ring.opusEnd() && chunk.opusEpoch != 0;
+    } else if (ready && (chunk.pcm.size() != protocol::kChunkBytes || chunk.base64.isEmpty())) {
         m_ctx.metrics.sendError(SendError::EncodingError); // a malformed chunk is never sent
         ready = false;
     }
@@ -89,6 +104,18 @@ void ListenerSession::sendChunk(qint64 nowUs) {
         const QByteArray text = protocol::audioJson(h, c.base64);
         expected = text.size();
         written = m_ws->sendText(text);
+    } else if (m_format == Format::Opus) {
+        // The header, then the chunk's Opus packets (none for an underrun).
+        const QByteArray& packets = ready ? chunk.opus : QByteArray();
+        const qsizetype length = protocol::kBinaryHeaderBytes + packets.size();
+        QByteArray frame = ws::frameHeader(ws::Opcode::Binary, length);
+        const qsizetype at = frame.size();
+        frame.resize(at + length);
+        protocol::writeBinaryHeader(frame.data() + at, h);
+        std::memcpy(frame.data() + at + protocol::kBinaryHeaderBytes, packets.constData(),
+                    static_cast<std::size_t>(packets.size()));
+        expected = frame.size();
+        written = m_ws->sendFrame(frame);
     } else {
         // The whole WebSocket frame in one buffer: frame header, audio header, PCM.
         constexpr int kMessage = protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
@@ -140,10 +167,11 @@ void ListenerSession::serve(qint64 deadlineUs) {
     }
     const int n =
         chunksToSend(m_cursor, live, protocol::tierLeadChunks(m_tier.current()), tick.deadlines);
-    const qint64 messageBytes = m_format == Format::Json
-                                    ? protocol::kJsonAudioMaxBytes
+    const qint64 messageBytes = m_format == Format::Json ? protocol::kJsonAudioMaxBytes
+                                : m_format == Format::Opus
+                                    ? m_ctx.opusMessageBytes
                                     : protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
-    for (int i = 0; i < n; ++i) {
+    for (int i = 0; i < n && !waitingForOpus(live); ++i) {
         if (m_ws->bytesToWrite() > m_ctx.queueLimitChunks * messageBytes) {
             // Not reading: drop the oldest unsent audio (skip it) instead of queueing more.
             ++m_dropped;

@@ -60,7 +60,8 @@ struct SessionContext {
     int statusIntervalMs = 5000;
     double messageRate = 20;
     double messageBurst = 40;
-    QByteArray controlToken; // empty: control is open
+    int opusMessageBytes = 1300; // about one Opus chunk message at the node's bitrate
+    QByteArray controlToken;     // empty: control is open
     /// Applies a control request (validated as a whole) from `who` with `access`.
     std::function<ControlOutcome(const QJsonObject& request, const QString& who, Access access)>
         control;
@@ -94,6 +95,7 @@ public:
 
     quint64 serial() const { return m_serial; }
     const QString& id() const { return m_id; }
+    protocol::Format format() const { return m_format; }
     WsConnection* connection() const { return m_ws; }
     bool closing() const { return m_closing; }
     qint64 nextDeadlineUs() const { return m_pacer.nextDeadlineUs(); }
@@ -108,6 +110,9 @@ private:
     bool allowMessage();
     void send(const QJsonObject& message);
     void sendChunk(qint64 nowUs);
+    /// Opus only: the chunk at the cursor is not encoded yet and not late (or nothing was
+    /// sent yet): wait for the encoder instead of sending silence.
+    bool waitingForOpus(qint64 live);
     void sendStatus(qint64 nowUs);
     void applyTier(protocol::Tier tier, const QString& reason);
     void onReport(const protocol::Report& report, qint64 nowUs);

@@ -10,11 +10,12 @@ what=${1:-run}
 RUN_PKGS=(
   cmake ninja-build g++ pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
-  prometheus-cpp-dev
+  prometheus-cpp-dev libopus-dev libopusenc-dev libogg-dev
 )
 # Running the test suite and benchmarks.
 TEST_PKGS=(
   libbenchmark-dev prometheus xvfb xauth clang libclang-rt-14-dev chromium openssl
+  opus-tools icecast2
 )
 
 pkgs=("${RUN_PKGS[@]}")

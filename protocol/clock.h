@@ -40,4 +40,8 @@ private:
     std::atomic<qint64> m_now;
 };
 
+/// Reconnection backoff before attempt `attempt` (0-based): initial * 2^attempt, capped at
+/// `maxMs`, times a random factor in [0.8, 1.2) from `random01` in [0, 1).
+int backoffMs(int attempt, int initialMs, int maxMs, double random01);
+
 } // namespace auralis

@@ -11,7 +11,15 @@
 namespace auralis::protocol {
 
 QString formatName(Format format) {
-    return format == Format::Json ? "json" : "binary";
+    switch (format) {
+    case Format::Json:
+        return "json";
+    case Format::Binary:
+        return "binary";
+    case Format::Opus:
+        return "opus";
+    }
+    return "json";
 }
 
 std::optional<Format> parseFormat(const QString& text) {
@@ -20,6 +28,9 @@ std::optional<Format> parseFormat(const QString& text) {
     }
     if (text == "binary") {
         return Format::Binary;
+    }
+    if (text == "opus") {
+        return Format::Opus;
     }
     return std::nullopt;
 }
@@ -182,6 +193,31 @@ AudioParse parseAudioJson(const QByteArray& utf8, AudioHeader& h, QByteArray& ba
     h.underrun = o.value("underrun").toBool();
     base64 = data.toString().toLatin1();
     return AudioParse::Ok;
+}
+
+void appendOpusPacket(QByteArray& payload, const char* data, int length) {
+    char size[2];
+    qToLittleEndian<quint16>(static_cast<quint16>(length), size);
+    payload.append(size, 2);
+    payload.append(data, length);
+}
+
+bool splitOpusPackets(QByteArrayView payload, std::vector<QByteArray>& out) {
+    out.clear();
+    qsizetype pos = 0;
+    while (pos < payload.size()) {
+        if (payload.size() - pos < 2) {
+            return false;
+        }
+        const quint16 length = qFromLittleEndian<quint16>(payload.data() + pos);
+        pos += 2;
+        if (payload.size() - pos < length) {
+            return false;
+        }
+        out.emplace_back(payload.data() + pos, length);
+        pos += length;
+    }
+    return true;
 }
 
 QByteArray audioJson(const AudioHeader& h, const QByteArray& base64) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 #include <string_view>
 
 namespace auralis::protocol {
@@ -36,7 +37,7 @@ inline constexpr int kClosePolicy = 1008;
 inline constexpr int kCloseTooBig = 1009;
 inline constexpr int kCloseTryAgainLater = 1013;
 
-enum class Format { Json, Binary };
+enum class Format { Json, Binary, Opus };
 enum class Tier { Minimal, Normal, Stable, Defensive };
 
 QString formatName(Format format);
@@ -77,6 +78,15 @@ struct AudioHeader {
 void writeBinaryHeader(char* dst, const AudioHeader& header);
 /// Parses a binary audio message; false when it is not one.
 bool readBinaryHeader(const QByteArray& message, AudioHeader& header);
+
+// ---- Opus audio (format=opus) ------------------------------------------------------------
+// A binary message: the same 32-byte header, then the chunk's Opus packets (48 kHz stereo,
+// about five of 20 ms), each as a little-endian u16 length and its bytes. An underrun chunk
+// has no packets.
+inline constexpr int kOpusSampleRate = 48000;
+void appendOpusPacket(QByteArray& payload, const char* data, int length);
+/// The packets of a message's payload; false when the lengths do not add up.
+bool splitOpusPackets(QByteArrayView payload, std::vector<QByteArray>& out);
 
 /// The JSON audio message (UTF-8) around an already base64-encoded chunk. The other messages
 /// are in messages.h.

@@ -32,8 +32,9 @@ WavWriter::~WavWriter() {
     }
 }
 
-bool WavWriter::open(const std::string& path) {
+bool WavWriter::open(const std::string& path, int sampleRate) {
     m_path = path;
+    m_rate = sampleRate;
     m_file = std::fopen(path.c_str(), "wb");
     if (m_file == nullptr) {
         m_error = "cannot create " + path + ": " + std::strerror(errno);
@@ -51,8 +52,8 @@ bool WavWriter::writeHeader(std::uint32_t dataBytes) {
     put32(h + 16, 16);
     put16(h + 20, 1); // PCM
     put16(h + 22, kChannels);
-    put32(h + 24, kSampleRate);
-    put32(h + 28, kSampleRate * kChannels * 2);
+    put32(h + 24, static_cast<std::uint32_t>(m_rate));
+    put32(h + 28, static_cast<std::uint32_t>(m_rate * kChannels * 2));
     put16(h + 32, kChannels * 2);
     put16(h + 34, 16);
     std::memcpy(h + 36, "data", 4);

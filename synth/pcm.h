@@ -1,6 +1,9 @@
-// Float to 16-bit PCM conversion and a streaming WAV file writer (44.1 kHz stereo s16le).
+// Float to 16-bit PCM conversion and a streaming WAV file writer (stereo s16le, 44.1 kHz
+// unless told otherwise).
 // Pure functions; a WavWriter is used from one thread.
 #pragma once
+
+#include "synth/dsp.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -25,8 +28,8 @@ public:
     WavWriter(const WavWriter&) = delete;
     WavWriter& operator=(const WavWriter&) = delete;
 
-    /// Creates the file; on failure returns false and sets error().
-    bool open(const std::string& path);
+    /// Creates the file (stereo s16 at `sampleRate`); on failure returns false and sets error().
+    bool open(const std::string& path, int sampleRate = kSampleRate);
     bool write(const std::int16_t* interleaved, std::int64_t frames);
     /// Writes the final sizes into the header and closes the file.
     bool close();
@@ -36,6 +39,7 @@ private:
     bool writeHeader(std::uint32_t dataBytes);
     std::FILE* m_file = nullptr;
     std::uint64_t m_dataBytes = 0;
+    int m_rate = kSampleRate;
     std::string m_error;
     std::string m_path;
 };

@@ -113,9 +113,15 @@ class RawPeer : public QObject {
 public:
     /// Opens a WebSocket on `target`, or sends `rawRequest` as it is when given (HTTP tests).
     /// `from`: the source address (any of 127.0.0.0/8 on Linux), to be another client.
+    /// `receiveBuffer`: the kernel's receive buffer (bytes), to make a reader that stops
+    /// reading show up soon.
     explicit RawPeer(quint16 port, const QByteArray& target = "/ws/stream",
-                     const QByteArray& rawRequest = {}, const char* from = nullptr) {
+                     const QByteArray& rawRequest = {}, const char* from = nullptr,
+                     int receiveBuffer = 0) {
         fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (receiveBuffer > 0) {
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+        }
         if (from != nullptr) {
             sockaddr_in local{};
             local.sin_family = AF_INET;

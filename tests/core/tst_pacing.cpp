@@ -205,13 +205,13 @@ private slots:
     }
 
     void backoffGrowsIsCappedAndJittered() {
-        QCOMPARE(client::ListenerClient::backoffMs(0, 250, 10000, 0.5), 250);
-        QCOMPARE(client::ListenerClient::backoffMs(1, 250, 10000, 0.5), 500);
-        QCOMPARE(client::ListenerClient::backoffMs(3, 250, 10000, 0.5), 2000);
-        QCOMPARE(client::ListenerClient::backoffMs(10, 250, 10000, 0.5), 10000);
-        QCOMPARE(client::ListenerClient::backoffMs(60, 250, 10000, 0.5), 10000);
-        QCOMPARE(client::ListenerClient::backoffMs(2, 250, 10000, 0.0), 800);
-        QVERIFY(client::ListenerClient::backoffMs(2, 250, 10000, 0.999) < 1200);
+        QCOMPARE(auralis::backoffMs(0, 250, 10000, 0.5), 250);
+        QCOMPARE(auralis::backoffMs(1, 250, 10000, 0.5), 500);
+        QCOMPARE(auralis::backoffMs(3, 250, 10000, 0.5), 2000);
+        QCOMPARE(auralis::backoffMs(10, 250, 10000, 0.5), 10000);
+        QCOMPARE(auralis::backoffMs(60, 250, 10000, 0.5), 10000);
+        QCOMPARE(auralis::backoffMs(2, 250, 10000, 0.0), 800);
+        QVERIFY(auralis::backoffMs(2, 250, 10000, 0.999) < 1200);
     }
 };
 
