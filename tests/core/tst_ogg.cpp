@@ -169,6 +169,8 @@ private slots:
             const synth::MusicParams p = node->scheduler().currentParams();
             const QString verdict = checkMusic(d, p.key, p.mode);
             QVERIFY2(verdict.isEmpty(), qPrintable(verdict));
+            // The check tells keys apart: a semitone up shares two of seven notes.
+            QVERIFY(inKeyShare(d, (p.key + 1) % 12, p.mode) < 0.7);
         }
         QVERIFY(metric(*node, "auralis_http_stream_sent_bytes_total") >=
                 static_cast<double>(first.body().size() + second.body().size()));

@@ -1,0 +1,129 @@
+// A real Icecast 2.4 server for tests (Debian's icecast2): a generated config on 127.0.0.1
+// and a free port, optionally relaying another server's mount; run as an unprivileged user
+// (icecast2 refuses to run as root). Header-only; test thread only.
+#pragma once
+
+#include "patience.h"
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <unistd.h>
+
+namespace auralis::test {
+
+class IcecastServer {
+public:
+    static constexpr const char* kPassword = "test-source-password";
+
+    static bool available() { return !QStandardPaths::findExecutable("icecast2").isEmpty(); }
+
+    /// A free port on 127.0.0.1 (Icecast cannot be given port 0).
+    static quint16 freePort() {
+        QTcpServer probe;
+        probe.listen(QHostAddress::LocalHost, 0);
+        return probe.serverPort();
+    }
+
+    /// `relayFromPort` > 0: relay MOUNT from the Icecast server on that port.
+    explicit IcecastServer(quint16 port = freePort(), quint16 relayFromPort = 0,
+                           const QString& mount = "/auralis.ogg")
+        : m_port(port) {
+        // Readable and writable by the unprivileged user the server runs as.
+        QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                                QFileDevice::ExeOwner | QFileDevice::ReadOther |
+                                                QFileDevice::WriteOther | QFileDevice::ExeOther);
+        const QString relay =
+            relayFromPort == 0
+                ? QString()
+                : QString("<relay><server>127.0.0.1</server><port>%1</port><mount>%2</mount>"
+                          "<local-mount>%2</local-mount><on-demand>0</on-demand>"
+                          "<relay-shoutcast-metadata>0</relay-shoutcast-metadata></relay>")
+                      .arg(relayFromPort)
+                      .arg(mount);
+        const QString config =
+            QString("<icecast><location>test</location><admin>test@localhost</admin>"
+                    "<limits><clients>100</clients><sources>4</sources>"
+                    "<queue-size>524288</queue-size><client-timeout>30</client-timeout>"
+                    "<header-timeout>15</header-timeout><source-timeout>10</source-timeout>"
+                    "<burst-size>65535</burst-size></limits>"
+                    "<authentication><source-password>%2</source-password>"
+                    "<relay-password>%2</relay-password><admin-user>admin</admin-user>"
+                    "<admin-password>%2</admin-password></authentication>"
+                    "<hostname>127.0.0.1</hostname>"
+                    "<listen-socket><port>%1</port><bind-address>127.0.0.1</bind-address>"
+                    "</listen-socket>%3<fileserve>0</fileserve>"
+                    "<paths><basedir>/usr/share/icecast2</basedir><logdir>%4</logdir>"
+                    "<webroot>/usr/share/icecast2/web</webroot>"
+                    "<adminroot>/usr/share/icecast2/admin</adminroot></paths>"
+                    "<logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog>"
+                    "<loglevel>3</loglevel></logging><security><chroot>0</chroot></security>"
+                    "</icecast>")
+                .arg(port)
+                .arg(kPassword, relay, m_dir.path());
+        QFile f(m_dir.filePath("icecast.xml"));
+        f.open(QIODevice::WriteOnly);
+        f.write(config.toUtf8());
+        f.close();
+        f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther);
+    }
+    ~IcecastServer() { stop(); }
+
+    /// Starts the server and waits until it accepts connections.
+    bool start() {
+        const QString config = m_dir.filePath("icecast.xml");
+        if (geteuid() == 0) {
+            m_process.start("runuser", {"-u", "nobody", "--", "icecast2", "-c", config});
+        } else {
+            m_process.start("icecast2", {"-c", config});
+        }
+        if (!m_process.waitForStarted(kPatienceMs)) {
+            return false;
+        }
+        return QTest::qWaitFor(
+                   [this] {
+                       if (m_process.state() != QProcess::Running) {
+                           return true;
+                       }
+                       QTcpSocket probe;
+                       probe.connectToHost(QHostAddress::LocalHost, m_port);
+                       return probe.waitForConnected(200);
+                   },
+                   kPatienceMs) &&
+               m_process.state() == QProcess::Running;
+    }
+    void stop() {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.terminate();
+            if (!m_process.waitForFinished(5000)) {
+                m_process.kill();
+                m_process.waitForFinished(5000);
+            }
+        }
+    }
+
+    quint16 port() const { return m_port; }
+    QString sourceUrl(const QString& mount = "/auralis.ogg",
+                      const QString& password = kPassword) const {
+        return QString("http://source:%1@127.0.0.1:%2%3").arg(password).arg(m_port).arg(mount);
+    }
+    /// The server's own log and output, for failure messages.
+    QString log() {
+        QFile f(m_dir.filePath("error.log"));
+        f.open(QIODevice::ReadOnly);
+        return QString::fromUtf8(m_process.readAllStandardError() + f.readAll().right(3000));
+    }
+
+private:
+    QTemporaryDir m_dir;
+    quint16 m_port;
+    QProcess m_process;
+};
+
+} // namespace auralis::test

@@ -1,0 +1,143 @@
+// The node as an Icecast source, against real Icecast 2.4 servers started by the test: a
+// listener on the mount hears the node (decoded by opusdec), so does one on a relay of it;
+// Icecast restarted mid-stream: the node reconnects and the mount plays again; a wrong
+// password is reported and retried.
+#include "../common/icecast_server.h"
+#include "../common/ogg_checks.h"
+#include "node_harness.h"
+
+using namespace auralis;
+using namespace auralis::test;
+
+namespace {
+
+constexpr qsizetype kOggBytesPerSecond = 12000; // 96 kbit/s with Ogg framing, about
+
+std::unique_ptr<core::Node> nodeWithIcecast(const QString& url) {
+    core::NodeConfig config;
+    config.params = synth::presetParams(synth::Preset::Focus);
+    QString error;
+    const auto parsed = core::parseIcecastUrl(url, &error);
+    if (!parsed) {
+        qFatal("%s", qPrintable(error));
+    }
+    core::IcecastTarget target;
+    target.url = *parsed;
+    target.name = "Auralis test";
+    target.description = "a test stream";
+    target.backoffInitialMs = 300;
+    target.backoffMaxMs = 2000;
+    config.icecast = target;
+    return startNode(config);
+}
+
+QString heardMusic(core::Node& node, quint16 port, double seconds) {
+    StreamReader listener(port, "/auralis.ogg");
+    if (!listener.waitForBody(static_cast<qsizetype>(seconds * kOggBytesPerSecond))) {
+        return "the mount did not play: " + QString::fromUtf8(listener.head());
+    }
+    if (!listener.head().contains("audio/ogg")) {
+        return "not Ogg: " + QString::fromUtf8(listener.head());
+    }
+    const Decoded d = opusdec(listener.body());
+    if (d.seconds() < seconds - 1.5) {
+        return QString("only %1 s decoded").arg(d.seconds());
+    }
+    const synth::MusicParams p = node.scheduler().currentParams();
+    return checkMusic(d, p.key, p.mode);
+}
+
+double metric(core::Node& node, const std::string& name) {
+    const std::string text = node.scrapeMetrics();
+    const auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + name.size() + 2));
+}
+
+} // namespace
+
+class TestIcecast : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() {
+        if (!IcecastServer::available()) {
+            QFAIL("icecast2 is not installed (packaging/install-deps.sh test installs it)");
+        }
+    }
+
+    void listenersHearTheNodeThroughIcecastAndARelay() {
+        IcecastServer master;
+        QVERIFY2(master.start(), qPrintable(master.log()));
+        auto node = nodeWithIcecast(master.sourceUrl());
+        QTRY_VERIFY2(node->icecast()->connected(), qPrintable(node->icecast()->lastError()));
+        QCOMPARE(metric(*node, "auralis_icecast_connected"), 1.0);
+
+        const QString direct = heardMusic(*node, master.port(), 5);
+        QVERIFY2(direct.isEmpty(), qPrintable(direct + "\n" + master.log()));
+
+        IcecastServer relay(IcecastServer::freePort(), master.port());
+        QVERIFY2(relay.start(), qPrintable(relay.log()));
+        QString relayed;
+        // The relay connects to the master on its own schedule: ask until it plays.
+        QTRY_VERIFY2((relayed = heardMusic(*node, relay.port(), 4)).isEmpty(),
+                     qPrintable(relayed + "\n" + relay.log()));
+
+        const QJsonObject status = node->statusJson().value("icecast").toObject();
+        QCOMPARE(status.value("state").toString(), QString("streaming"));
+        QVERIFY(!status.value("url").toString().contains(IcecastServer::kPassword));
+        QVERIFY(status.value("sent_bytes").toDouble() > 5 * kOggBytesPerSecond);
+        QVERIFY(metric(*node, "auralis_icecast_sent_bytes_total") > 5 * kOggBytesPerSecond);
+        QCOMPARE(metric(*node, "auralis_icecast_reconnects_total"), 0.0);
+    }
+
+    void theNodeReconnectsWhenIcecastRestarts() {
+        const quint16 port = IcecastServer::freePort();
+        auto first = std::make_unique<IcecastServer>(port);
+        QVERIFY2(first->start(), qPrintable(first->log()));
+        auto node = nodeWithIcecast(first->sourceUrl());
+        QTRY_VERIFY(node->icecast()->connected());
+
+        first.reset(); // Icecast stops mid-stream
+        QTRY_VERIFY(!node->icecast()->connected());
+        QTRY_VERIFY(metric(*node, "auralis_icecast_reconnects_total") >= 1.0);
+        QCOMPARE(metric(*node, "auralis_icecast_connected"), 0.0);
+        QVERIFY(!node->icecast()->lastError().isEmpty());
+
+        IcecastServer second(port);
+        QVERIFY2(second.start(), qPrintable(second.log()));
+        QTRY_VERIFY2(node->icecast()->connected(), qPrintable(node->icecast()->lastError()));
+        const QString heard = heardMusic(*node, port, 4);
+        QVERIFY2(heard.isEmpty(), qPrintable(heard + "\n" + second.log()));
+    }
+
+    void aWrongPasswordIsReportedAndRetried() {
+        IcecastServer server;
+        QVERIFY2(server.start(), qPrintable(server.log()));
+        auto node = nodeWithIcecast(server.sourceUrl("/auralis.ogg", "not-the-password"));
+        QTRY_VERIFY(metric(*node, "auralis_icecast_reconnects_total") >= 2.0);
+        QVERIFY(!node->icecast()->connected());
+        QVERIFY2(node->icecast()->lastError().contains("401"),
+                 qPrintable(node->icecast()->lastError()));
+        const QJsonObject status = node->statusJson().value("icecast").toObject();
+        QVERIFY(status.value("last_error").toString().contains("password"));
+        // Meanwhile the node serves its own listeners as ever.
+        Peer listener(streamUrl(*node, "format=binary"));
+        QTRY_VERIFY(listener.seqs.size() >= 10);
+    }
+
+    void icecastUrlsAreChecked() {
+        QString error;
+        QVERIFY(!core::parseIcecastUrl("ftp://x:y@h/m.ogg", &error));
+        QVERIFY(!core::parseIcecastUrl("http://source@h:8000/m.ogg", &error));
+        QVERIFY(error.contains("password"));
+        QVERIFY(!core::parseIcecastUrl("http://source:pw@h:8000/", &error));
+        QVERIFY(error.contains("mount"));
+        const auto url = core::parseIcecastUrl("http://:pw@h/m.ogg", &error);
+        QVERIFY(url);
+        QCOMPARE(url->userName(), QString("source"));
+        QCOMPARE(url->port(), 8000);
+    }
+};
+
+QTEST_MAIN(TestIcecast)
+#include "tst_icecast.moc"
