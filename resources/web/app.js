@@ -1,7 +1,10 @@
-// Auralis browser listener: connects to this node's /ws/stream (binary audio), feeds the
-// AudioWorklet player, shows buffer health, latency, jitter, underruns and chunks, sends
-// controls (debounced) and a report every second, and reconnects with capped, jittered
-// exponential backoff. No external assets.
+// Auralis browser listener: connects to this node's /ws/stream, in Opus (decoded with
+// WebCodecs) where the browser can decode it, else PCM; plays through the AudioWorklet player
+// in a secure context (https, or this machine), else through scheduled AudioBufferSourceNodes
+// (plain http from another machine, where AudioWorklet and WebCodecs do not exist). Shows
+// buffer health, latency, jitter, underruns, chunks, format and bitrate, sends controls
+// (debounced) and a report every second, and reconnects with capped, jittered exponential
+// backoff. No external assets.
 'use strict';
 
 (() => {
@@ -14,12 +17,15 @@
         connected: false, playing: false, chunks: 0, lastSeq: -1, inOrder: true, gaps: 0,
         underruns: 0, nodeUnderruns: 0, bufferedMs: 0, rms: 0, acks: 0, errors: 0,
         reconnects: 0, welcomes: 0, latencyMs: null, jitterP95: null, sampleRate: null,
-        clientId: null, lastAck: null, lastError: null,
+        clientId: null, lastAck: null, lastError: null, format: null, path: null, kbps: null,
     };
     window.auralis = { stats: () => ({ ...stats }) };
 
+    const OPUS = { codec: 'opus', sampleRate: 48000, numberOfChannels: 2 };
     let ctx = null;
-    let player = null;
+    let sink = null; // where decoded audio goes: the worklet or the scheduled buffers
+    let decoder = null; // WebCodecs AudioDecoder (format opus)
+    const received = []; // sizes of the last audio messages (bitrate)
     let ws = null;
     let wanted = false; // the listener pressed Start
     let attempt = 0;
@@ -98,30 +104,163 @@
     }
 
     // ---- audio ----------------------------------------------------------------------------
+    // Opus where WebCodecs can decode it (secure contexts only), else PCM; ?format=binary
+    // asks for PCM.
+    async function chooseFormat() {
+        if (new URLSearchParams(location.search).get('format') === 'binary' ||
+            typeof AudioDecoder === 'undefined') {
+            return 'binary';
+        }
+        try {
+            return (await AudioDecoder.isConfigSupported(OPUS)).supported ? 'opus' : 'binary';
+        } catch (e) {
+            return 'binary';
+        }
+    }
+
+    function onPlayerStats(m) {
+        stats.bufferedMs = m.bufferedMs;
+        stats.playing = m.playing;
+        stats.underruns = m.underruns;
+        stats.rms = m.rms;
+        stats.sampleRate = m.sampleRate;
+        render();
+    }
+
+    function toPlanar(pcm) {
+        const frames = pcm.length >> 1;
+        const left = new Float32Array(frames);
+        const right = new Float32Array(frames);
+        for (let i = 0; i < frames; i++) {
+            left[i] = pcm[2 * i] / 32768;
+            right[i] = pcm[2 * i + 1] / 32768;
+        }
+        return [left, right];
+    }
+
+    async function workletSink(inputRate) {
+        await ctx.audioWorklet.addModule('/worklet.js');
+        const node = new AudioWorkletNode(ctx, 'auralis-player', {
+            numberOfInputs: 0,
+            outputChannelCount: [2],
+            processorOptions: { inputRate, targetMs },
+        });
+        node.port.onmessage = (e) => e.data.type === 'stats' && onPlayerStats(e.data);
+        node.connect(ctx.destination);
+        return {
+            pcm: (pcm) => node.port.postMessage({ type: 'chunk', pcm }, [pcm.buffer]),
+            planar: (left, right) =>
+                node.port.postMessage({ type: 'planar', left, right }, [left.buffer, right.buffer]),
+            target: (ms) => node.port.postMessage({ type: 'target', targetMs: ms }),
+            reset: () => node.port.postMessage({ type: 'reset' }),
+        };
+    }
+
+    // The same jitter-buffer behaviour without a worklet: chunks wait until the target is
+    // buffered, then play back to back as AudioBufferSourceNodes scheduled on the context's
+    // clock (the context resamples them); a chunk that arrives after the scheduled audio ran
+    // out counts as an underrun and playback re-buffers to the target.
+    function bufferSink(inputRate) {
+        const analyser = ctx.createAnalyser();
+        analyser.fftSize = 2048;
+        analyser.connect(ctx.destination);
+        const queue = [];
+        const sources = new Set();
+        let queuedFrames = 0;
+        let nextTime = 0;
+        let playing = false;
+        let underruns = 0;
+        let target = targetMs;
+        const pump = () => {
+            if (playing && nextTime < ctx.currentTime) {
+                playing = false; // ran dry
+                underruns++;
+            }
+            if (!playing && (queuedFrames / inputRate) * 1000 >= target) {
+                playing = true;
+                nextTime = ctx.currentTime + 0.05;
+            }
+            while (playing && queue.length > 0) {
+                const buffer = queue.shift();
+                queuedFrames -= buffer.length;
+                const source = ctx.createBufferSource();
+                source.buffer = buffer;
+                source.connect(analyser);
+                source.onended = () => sources.delete(source);
+                source.start(nextTime);
+                sources.add(source);
+                nextTime += buffer.duration;
+            }
+        };
+        const wave = new Float32Array(analyser.fftSize);
+        setInterval(() => {
+            pump();
+            analyser.getFloatTimeDomainData(wave);
+            let sum = 0;
+            for (const v of wave) {
+                sum += v * v;
+            }
+            onPlayerStats({
+                bufferedMs: (queuedFrames / inputRate) * 1000 + Math.max(0, nextTime - ctx.currentTime) * 1000,
+                playing, underruns, rms: Math.sqrt(sum / wave.length), sampleRate: ctx.sampleRate,
+            });
+        }, 250);
+        const planar = (left, right) => {
+            const buffer = ctx.createBuffer(2, left.length, inputRate);
+            buffer.copyToChannel(left, 0);
+            buffer.copyToChannel(right, 1);
+            queue.push(buffer);
+            queuedFrames += left.length;
+            pump();
+        };
+        return {
+            pcm: (pcm) => planar(...toPlanar(pcm)),
+            planar,
+            target: (ms) => { target = ms; },
+            reset: () => {
+                for (const source of sources) {
+                    source.stop();
+                }
+                sources.clear();
+                queue.length = 0;
+                queuedFrames = 0;
+                playing = false;
+            },
+        };
+    }
+
     async function startAudio() {
         if (!ctx) {
+            stats.format = await chooseFormat();
+            const inputRate = stats.format === 'opus' ? 48000 : 44100;
             ctx = new AudioContext({ latencyHint: 'playback' });
-            await ctx.audioWorklet.addModule('/worklet.js');
-            player = new AudioWorkletNode(ctx, 'auralis-player', {
-                numberOfInputs: 0,
-                outputChannelCount: [2],
-                processorOptions: { inputRate: 44100, targetMs },
-            });
-            player.port.onmessage = (e) => {
-                const m = e.data;
-                if (m.type !== 'stats') {
-                    return;
-                }
-                stats.bufferedMs = m.bufferedMs;
-                stats.playing = m.playing;
-                stats.underruns = m.underruns;
-                stats.rms = m.rms;
-                stats.sampleRate = m.sampleRate;
-                render();
-            };
-            player.connect(ctx.destination);
+            const secure = window.isSecureContext && ctx.audioWorklet !== undefined;
+            stats.path = secure ? 'worklet' : 'buffers';
+            sink = secure ? await workletSink(inputRate) : bufferSink(inputRate);
         }
         await ctx.resume();
+    }
+
+    function resetDecoder() {
+        if (decoder && decoder.state !== 'closed') {
+            decoder.close();
+        }
+        decoder = new AudioDecoder({
+            output: (data) => {
+                const frames = data.numberOfFrames;
+                const left = new Float32Array(frames);
+                const right = new Float32Array(frames);
+                data.copyTo(left, { planeIndex: 0, format: 'f32-planar' });
+                data.copyTo(right, { planeIndex: data.numberOfChannels > 1 ? 1 : 0, format: 'f32-planar' });
+                data.close();
+                sink.planar(left, right);
+            },
+            error: (e) => {
+                stats.errors++;
+                stats.lastError = { code: 'decoder', message: e.message };
+            },
+        });
+        decoder.configure(OPUS);
     }
 
     // ---- connection -----------------------------------------------------------------------
@@ -130,7 +269,7 @@
         if (!stats.clientId) {
             stats.clientId = 'web-' + Math.random().toString(16).slice(2, 10);
         }
-        const q = new URLSearchParams({ format: 'binary', tier: $('tierSelect').value, client_id: stats.clientId });
+        const q = new URLSearchParams({ format: stats.format, tier: $('tierSelect').value, client_id: stats.clientId });
         if (token()) {
             q.set('token', token());
         }
@@ -180,6 +319,9 @@
             stats.lastSeq = -1;
             sinceWelcome = 0;
             lastArrival = null;
+            if (stats.format === 'opus') {
+                resetDecoder(); // a new connection is a new Opus stream
+            }
             setTarget(m.target_ms);
             $('tier').textContent = m.tier;
             setState(`Connected as ${m.client_id}; buffering ${m.target_ms} ms…`, 'warn');
@@ -252,15 +394,41 @@
             stats.jitterP95 = sorted[Math.floor(0.95 * (sorted.length - 1))];
         }
         lastArrival = now;
-        const pcm = new Int16Array(buffer.slice(headerBytes));
-        player.port.postMessage({ type: 'chunk', pcm }, [pcm.buffer]);
+        // Every message is 100 ms of audio: the stream's bitrate is its mean size * 8 / 0.1 s.
+        received.push(buffer.byteLength);
+        if (received.length > 50) {
+            received.shift();
+        }
+        stats.kbps = (received.reduce((sum, n) => sum + n, 0) * 8) / (received.length * 100);
+        if (stats.format !== 'opus') {
+            sink.pcm(new Int16Array(buffer.slice(headerBytes)));
+            return;
+        }
+        // The chunk's Opus packets, each a little-endian u16 length and its bytes.
+        const payload = new Uint8Array(buffer, headerBytes);
+        if (payload.length === 0) {
+            sink.planar(new Float32Array(4800), new Float32Array(4800)); // an underrun: silence
+            return;
+        }
+        for (let pos = 0, i = 0; pos + 2 <= payload.length; i++) {
+            const length = payload[pos] | (payload[pos + 1] << 8);
+            pos += 2;
+            if (pos + length > payload.length) {
+                stats.errors++;
+                return;
+            }
+            decoder.decode(new EncodedAudioChunk({
+                type: 'key', timestamp: seq * 100000 + i * 20000, data: payload.subarray(pos, pos + length),
+            }));
+            pos += length;
+        }
     }
 
     function setTarget(ms) {
         targetMs = ms;
         $('buffer').max = Math.max(3000, ms * 2);
-        if (player) {
-            player.port.postMessage({ type: 'target', targetMs: ms });
+        if (sink) {
+            sink.target(ms);
         }
     }
 
@@ -316,6 +484,11 @@
         $('underruns').textContent = String(stats.underruns);
         $('chunks').textContent = String(stats.chunks);
         $('rate').textContent = stats.sampleRate ? `${stats.sampleRate} Hz` : '–';
+        const kbps = stats.kbps === null ? '' : ` · ${stats.kbps.toFixed(0)} kbit/s`;
+        $('format').textContent = stats.format === null ? '–'
+            : (stats.format === 'opus' ? 'Opus 48 kHz' : 'PCM 44.1 kHz') + kbps;
+        $('path').textContent = stats.path === null ? '–'
+            : stats.path === 'worklet' ? 'AudioWorklet' : 'scheduled buffers (not a secure context)';
         if (stats.connected && wanted) {
             if (stats.playing) {
                 setState(`Playing${stats.underruns ? ` (re-buffered ${stats.underruns}×)` : ''}.`, 'ok');
@@ -346,8 +519,8 @@
             if (ws) {
                 ws.close(1000, 'listener stopped');
             }
-            if (player) {
-                player.port.postMessage({ type: 'reset' });
+            if (sink) {
+                sink.reset();
             }
             if (ctx) {
                 await ctx.suspend();

@@ -1,4 +1,5 @@
-// Auralis player (AudioWorklet): a jitter buffer of 44.1 kHz stereo chunks, played at the
+// Auralis player (AudioWorklet): a jitter buffer of stereo chunks (44.1 kHz PCM, or 48 kHz
+// decoded Opus: the rate is given when it is created), played at the
 // AudioContext's own rate through a cubic resampler (correct pitch and speed whatever the
 // device rate is). It waits until the buffer holds the tier's target before playing, and
 // after running dry it re-buffers to the target instead of stuttering.
@@ -24,6 +25,8 @@ class AuralisPlayer extends AudioWorkletProcessor {
             const m = e.data;
             if (m.type === 'chunk') {
                 this.push(m.pcm);
+            } else if (m.type === 'planar') {
+                this.pushPlanar(m.left, m.right);
             } else if (m.type === 'target') {
                 this.targetFrames = (m.targetMs / 1000) * this.inputRate;
             } else if (m.type === 'reset') {
@@ -35,14 +38,25 @@ class AuralisPlayer extends AudioWorkletProcessor {
 
     push(pcm) {
         const frames = pcm.length >> 1;
+        const left = new Float32Array(frames);
+        const right = new Float32Array(frames);
+        for (let i = 0; i < frames; i++) {
+            left[i] = pcm[2 * i] / 32768;
+            right[i] = pcm[2 * i + 1] / 32768;
+        }
+        this.pushPlanar(left, right);
+    }
+
+    pushPlanar(left, right) {
+        const frames = left.length;
         const room = this.capacity - 8;
         if (this.written + frames - this.read > room) {
-            this.read = this.written + frames - room; // overflow: drop the oldest audio
+            this.read = this.written + frames - room;
         }
         for (let i = 0; i < frames; i++) {
             const at = (this.written + i) % this.capacity;
-            this.left[at] = pcm[2 * i] / 32768;
-            this.right[at] = pcm[2 * i + 1] / 32768;
+            this.left[at] = left[i];
+            this.right[at] = right[i];
         }
         this.written += frames;
     }

@@ -15,9 +15,9 @@ const NODE_BIN = process.env.AURALIS_NODE_BIN || 'build/app/auralis-node';
 const CHROMIUM = process.env.AURALIS_CHROMIUM || '/usr/bin/chromium';
 const SHOTS = process.env.AURALIS_SCREENSHOT_DIR || '.';
 
-async function startNode(port = 0, env = {}) {
+async function startNode(port = 0, env = {}, extra = []) {
     const child = spawn(NODE_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--device', 'cpu',
-                                   '--log-level', 'warn', '--seed', '7'],
+                                   '--log-level', 'warn', '--seed', '7', ...extra],
                         { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let out = '';
     for await (const data of child.stdout) {
@@ -87,6 +87,13 @@ test('the web listener plays, controls, reconnects and reports', { timeout: 120_
         assert.equal(s.gaps, 0, 'no gap in seq');
         assert.ok(s.rms > 1e-4, `the worklet's output is not silent (rms ${s.rms})`);
         assert.ok(s.sampleRate > 0);
+        // On this machine (a secure context) with WebCodecs: Opus, through the worklet.
+        assert.equal(s.format, 'opus', 'the page takes Opus where WebCodecs decodes it');
+        assert.equal(s.path, 'worklet');
+        assert.ok(s.kbps > 60 && s.kbps < 200, `Opus at about 96 kbit/s (${s.kbps})`);
+        assert.match(await page.locator('#format').innerText(), /Opus 48 kHz · \d+ kbit\/s/);
+        const status0 = await (await fetch(`${base}/api/status`)).json();
+        assert.equal(status0.clients.find((c) => c.client_id === s.clientId)?.format, 'opus');
         await page.screenshot({ path: `${SHOTS}/web-listener.png`, fullPage: true });
 
         // A control change, debounced, is acked by the node.
@@ -177,6 +184,63 @@ test('controls need the operator token where the node has one', { timeout: 60_00
 });
 
 mkdirSync(SHOTS, { recursive: true });
+
+// Plays and is heard: connected, in order, the output (worklet or analyser) not silent.
+async function listenAndHear(page, url) {
+    const problems = [];
+    page.on('console', (msg) => msg.type() === 'error' && problems.push(`console: ${msg.text()}`));
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Start listening' }).click();
+    await waitFor(page, () => window.auralis.stats().chunks >= 20, 15_000, '20 chunks');
+    await waitFor(page, () => { const s = window.auralis.stats(); return s.playing && s.rms > 1e-4; },
+                  10_000, 'audible playback');
+    const s = await page.evaluate(() => window.auralis.stats());
+    assert.ok(s.inOrder && s.gaps === 0, 'in order, no gaps');
+    assert.deepEqual(problems, [], 'no console errors');
+    return s;
+}
+
+test('over plain http from another machine the page still plays', { timeout: 60_000 }, async () => {
+    // What a listener on the LAN gets: http://auralis.lan:PORT/, not a secure context, so no
+    // AudioWorklet and no WebCodecs. The name resolves to this machine inside Chromium only.
+    const node = await startNode(0, {}, ['--allow-host', 'auralis.lan']);
+    const browser = await chromium.launch({
+        executablePath: CHROMIUM, headless: true,
+        args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox', '--disable-gpu',
+               '--disable-background-networking', '--host-resolver-rules=MAP auralis.lan 127.0.0.1'],
+    });
+    try {
+        const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
+        const s = await listenAndHear(page, `http://auralis.lan:${node.port}/`);
+        assert.equal(await page.evaluate(() => window.isSecureContext), false);
+        assert.equal(s.path, 'buffers', 'scheduled AudioBufferSourceNodes');
+        assert.equal(s.format, 'binary', 'PCM: no decoder outside a secure context');
+        assert.match(await page.locator('#path').innerText(), /not a secure context/);
+        await page.screenshot({ path: `${SHOTS}/web-listener-lan.png`, fullPage: true });
+    } finally {
+        await browser.close();
+        node.child.kill('SIGTERM');
+    }
+});
+
+test('where WebCodecs is missing the page takes PCM', { timeout: 60_000 }, async () => {
+    const node = await startNode();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+                                            args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox',
+                                                   '--disable-gpu', '--disable-background-networking'] });
+    try {
+        const page = await browser.newPage();
+        await page.addInitScript(() => { delete window.AudioDecoder; });
+        const s = await listenAndHear(page, `http://127.0.0.1:${node.port}/`);
+        assert.equal(s.format, 'binary');
+        assert.equal(s.path, 'worklet');
+        assert.ok(Math.abs(s.kbps - 1413.8) < 1, `PCM: 1411 kbit/s and the header (${s.kbps})`);
+    } finally {
+        await browser.close();
+        node.child.kill('SIGTERM');
+    }
+});
 
 test('the worklet keeps pitch and speed at a 48 kHz device rate', { timeout: 60_000 }, async () => {
     const node = await startNode();
