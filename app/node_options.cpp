@@ -116,7 +116,7 @@ void readNodeStreamOptions(const QCommandLineParser& args, OptionReader& opts,
         QString error;
         const auto url = core::parseIcecastUrl(args.value("icecast"), &error);
         if (!url) {
-            opts.fail("icecast", error, args.value("icecast"));
+            opts.failWith("--icecast: " + error); // (not echoed: it holds a password)
         } else {
             core::IcecastTarget target;
             target.url = *url;

@@ -60,6 +60,14 @@ private slots:
         QTest::newRow("log level") << QStringList{"--log-level", "loud"} << "--log-level must be";
         QTest::newRow("bpm") << QStringList{"--bpm", "500"} << "from 40 to 120";
         QTest::newRow("command") << QStringList{"dance"} << "unknown command 'dance'";
+        QTest::newRow("opus bitrate") << QStringList{"--opus-bitrate", "5"}
+                                      << "--opus-bitrate must be an integer from 6 to 510";
+        QTest::newRow("icecast scheme") << QStringList{"--icecast", "ftp://s:p@h/m.ogg"}
+                                        << "--icecast: an Icecast mount URL such as http://";
+        QTest::newRow("icecast password") << QStringList{"--icecast", "http://h:8000/m.ogg"}
+                                          << "--icecast: the URL needs the source password";
+        QTest::newRow("stream name") << QStringList{"--stream-name", QString(201, 'n')}
+                                     << "--stream-name and --stream-description are one line";
     }
     void nodeRejectsBadArguments() {
         QFETCH(QStringList, args);
@@ -102,6 +110,26 @@ private slots:
         // The burst (1 s) plus about 1.5 s: whole chunks of 17 640 bytes after the header.
         QVERIFY(wav.size() > 44 + 20 * 17640);
         QCOMPARE((wav.size() - 44) % 17640, 0);
+    }
+
+    void clientListensToOpusAndWritesA48kHzWav() {
+        auto node = startNode();
+        QTemporaryDir dir;
+        QProcess client;
+        client.start(AURALIS_CLIENT_BIN,
+                     {"--url", streamUrl(*node).toString(), "--format", "opus", "-o",
+                      dir.filePath("o.wav"), "--duration", "2", "--quiet"});
+        QTRY_VERIFY_WITH_TIMEOUT(client.state() == QProcess::NotRunning, kPatienceMs);
+        QCOMPARE(client.exitCode(), 0);
+        const QByteArray err = client.readAllStandardError();
+        QVERIFY2(err.contains("(opus, tier normal") && err.contains("0 gaps, 0 node underruns"),
+                 err.constData());
+        QFile wav(dir.filePath("o.wav"));
+        QVERIFY(wav.open(QIODevice::ReadOnly));
+        const QByteArray header = wav.read(44);
+        QCOMPARE(qFromLittleEndian<quint32>(header.constData() + 24), 48000u);
+        // The burst (1 s) and about 2 s, decoded: at least 2.5 s of 48 kHz stereo s16.
+        QVERIFY2(wav.size() > 44 + 240000 * 4 / 2, qPrintable(QString::number(wav.size())));
     }
 
     void clientLoadModePrintsASummary() {
@@ -221,7 +249,7 @@ private slots:
         QTest::newRow("url") << QStringList{"--url", "http://x"}
                              << "--url must be a stream URL such as ws://";
         QTest::newRow("format") << QStringList{"--format", "mp3"}
-                                << "--format must be json or binary";
+                                << "--format must be json, binary or opus";
         QTest::newRow("tier") << QStringList{"--tier", "huge"} << "--tier must be";
         QTest::newRow("clients") << QStringList{"--clients", "0"} << "--clients must be an integer";
         QTest::newRow("stall") << QStringList{"--stall-ms", "100"} << "go together";
