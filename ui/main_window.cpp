@@ -201,7 +201,9 @@ QJsonObject MainWindow::report() const {
                        {"connections", QJsonObject{{"value", m_connections->valueText()},
                                                    {"color", m_connections->color().name()}}},
                        {"alerts", alerts},
-                       {"device", m_controls->deviceText()}};
+                       {"device", m_controls->deviceText()},
+                       {"streams", m_controls->streamsText()},
+                       {"icecast", m_controls->icecastText()}};
 }
 
 } // namespace auralis::ui

@@ -1,5 +1,7 @@
 #include "ui/panels.h"
 
+#include "monitor/node_status.h"
+
 #include <QAreaSeries>
 #include <QChart>
 #include <QChartView>
@@ -349,8 +351,14 @@ ControlsWidget::ControlsWidget(QWidget* parent) : QWidget(parent) {
     m_nodeButton = new QPushButton("Stop local node");
     m_nodeState = new QLabel;
     m_nodeState->setWordWrap(true);
+    m_streams = new QLabel("–");
+    m_streams->setWordWrap(true);
+    m_icecast = new QLabel;
+    m_icecast->setWordWrap(true);
     nodeLayout->addRow("Device", m_device);
     nodeLayout->addRow("Listeners", m_listeners);
+    nodeLayout->addRow("Streams", m_streams);
+    nodeLayout->addRow("Icecast", m_icecast);
     nodeLayout->addRow(m_nodeButton);
     nodeLayout->addRow(m_nodeState);
     // The local node takes control only with its token: the operator link carries it.
@@ -414,6 +422,9 @@ void ControlsWidget::showStatus(const QJsonObject& status) {
     m_listeners->setText(QString("%1 of %2")
                              .arg(listeners.value("count").toInt())
                              .arg(listeners.value("max").toInt()));
+    m_streams->setText(monitor::streamsText(status));
+    const QString icecast = monitor::icecastText(status);
+    m_icecast->setText(icecast.isEmpty() ? QString("not configured (--icecast URL)") : icecast);
 }
 
 void ControlsWidget::showControlResult(bool ok, const QString& message) {
@@ -439,6 +450,12 @@ void ControlsWidget::setDemoRunning(bool running, const QString& detail) {
 
 QString ControlsWidget::deviceText() const {
     return m_device->text();
+}
+QString ControlsWidget::streamsText() const {
+    return m_streams->text();
+}
+QString ControlsWidget::icecastText() const {
+    return m_icecast->text();
 }
 QString ControlsWidget::resultText() const {
     return m_result->text();

@@ -104,6 +104,8 @@ public:
     void setOperatorLink(const QString& link);
     QString operatorLink() const { return m_operatorLink; }
     QString deviceText() const;
+    QString streamsText() const;
+    QString icecastText() const;
     QString resultText() const;
 
 signals:
@@ -122,6 +124,8 @@ private:
     QSlider* m_intensity;
     QLabel* m_result;
     QLabel* m_device;
+    QLabel* m_streams;
+    QLabel* m_icecast;
     QLabel* m_listeners;
     QPushButton* m_nodeButton;
     QLabel* m_nodeState;

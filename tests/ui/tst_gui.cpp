@@ -155,6 +155,10 @@ private slots:
         QVERIFY(r.value("alerts").toArray().size() >= 7);
         QTRY_VERIFY(
             window.report().value("device").toString().startsWith("cpu")); // from /api/status
+        QVERIFY2(window.report().value("streams").toString().contains("/stream.ogg"),
+                 qPrintable(window.report().value("streams").toString()));
+        QCOMPARE(window.report().value("icecast").toString(),
+                 QString("not configured (--icecast URL)"));
         QVERIFY(window.grab().save(QString(AURALIS_TEST_OUTPUT_DIR) + "/dashboard-test.png"));
 
         // Controls go to the node through POST /api/control; the answer shows in the controls.
