@@ -70,6 +70,10 @@ Node::Node(NodeConfig config, QObject* parent)
           *m_clock, [this](quint64 serial, qint64 deadline) { onDue(serial, deadline); }, this)) {
     // Member timers are children, so they move with the node to its thread.
     m_maintenance.setParent(this);
+    m_oggTick.setParent(this);
+    m_oggTick.setTimerType(Qt::PreciseTimer);
+    m_oggTick.setInterval(protocol::kChunkMs);
+    connect(&m_oggTick, &QTimer::timeout, this, &Node::serveStreamListeners);
     connect(m_http, &HttpServer::upgraded, this, &Node::admit);
     connect(m_http, &HttpServer::streamRequested, this, &Node::admitStream);
     addNodeRoutes(*m_http, *this);
@@ -325,13 +329,6 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
 void Node::onDue(quint64 serial, qint64 deadlineUs) {
     const auto it = m_bySerial.find(serial);
     if (it == m_bySerial.end()) {
-        if (const auto ogg = m_ogg.find(serial); ogg != m_ogg.end()) {
-            OggListener* listener = ogg->second;
-            listener->serve(deadlineUs);
-            if (m_ogg.count(serial) > 0 && !listener->closing()) {
-                m_pacing->schedule(serial, listener->nextDeadlineUs());
-            }
-        }
         return;
     }
     ListenerSession& s = *it->second;
@@ -408,7 +405,9 @@ void Node::admitStream(QTcpSocket* socket, const http::Request& request) {
     connect(listener, &OggListener::disconnected, this,
             [this, serial] { removeStreamListener(serial); });
     updateOpusDemand();
-    m_pacing->schedule(serial, listener->nextDeadlineUs());
+    if (!m_oggTick.isActive()) {
+        m_oggTick.start();
+    }
     qCInfo(lcNode).noquote() << QString("stream.ogg listener from %1; %2 listening to Ogg")
                                     .arg(listener->remote())
                                     .arg(httpStreamListenerCount());
@@ -421,7 +420,9 @@ void Node::removeStreamListener(quint64 serial) {
     }
     OggListener* listener = it->second;
     m_ogg.erase(it);
-    m_pacing->remove(serial);
+    if (m_ogg.empty()) {
+        m_oggTick.stop();
+    }
     m_limits.releaseListener(listener->socket()->peerAddress());
     listener->deleteLater(); // it may be inside serve() now
     qCInfo(lcNode).noquote() << QString("stream.ogg listener %1 left; %2 listening to Ogg")
@@ -429,6 +430,19 @@ void Node::removeStreamListener(quint64 serial) {
                                     .arg(httpStreamListenerCount());
     updateOpusDemand();
     maybeStopped();
+}
+
+void Node::serveStreamListeners() {
+    // One wake per chunk for every Ogg listener: they share the page stream, so unlike
+    // WebSocket listeners they need no phase of their own (what Icecast does too).
+    std::vector<OggListener*> listeners;
+    listeners.reserve(m_ogg.size());
+    for (const auto& [serial, l] : m_ogg) {
+        listeners.push_back(l);
+    }
+    for (OggListener* l : listeners) {
+        l->serve(); // may end it: removal is deferred (deleteLater)
+    }
 }
 
 QJsonArray Node::httpStreamListenersJson(bool showAddresses) const {
@@ -478,6 +492,7 @@ void Node::shutdown(int drainMs, const QString& reason) {
 void Node::finishShutdown() {
     m_running = false;
     m_pacing->clear();
+    m_oggTick.stop();
     if (m_scheduler) {
         m_scheduler->stop();
     }

@@ -138,6 +138,7 @@ private:
     void admit(QTcpSocket* socket, const http::Request& request);
     void admitStream(QTcpSocket* socket, const http::Request& request);
     void removeStreamListener(quint64 serial);
+    void serveStreamListeners();
     /// Opus is encoded while any WebSocket opus listener, /stream.ogg listener or the
     /// Icecast source takes it.
     void updateOpusDemand();
@@ -158,6 +159,7 @@ private:
     HttpServer* m_http;
     PacingQueue* m_pacing;
     QTimer m_maintenance;
+    QTimer m_oggTick; // serves every /stream.ogg listener once per chunk
     double m_rssAfterTrim = 0;
     std::uint64_t m_heapTrims = 0;
     QString m_deviceReason;

@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "core/tcp_close.h"
+#include "core/write_now.h"
 
 #include <QTcpSocket>
 
@@ -17,8 +18,7 @@ OggListener::OggListener(SessionContext& context, QTcpSocket* socket, quint64 se
     connect(socket, &QTcpSocket::readyRead, this, [this] { m_socket->readAll(); });
     connect(socket, &QTcpSocket::disconnected, this, &OggListener::disconnected);
     m_socket->write(head);
-    m_pacer.start(nowUs);
-    serve(nowUs); // the headers and the burst at once when Opus is already encoded
+    serve(); // the headers and the burst at once when Opus is already encoded
 }
 
 OggListener::~OggListener() = default;
@@ -27,19 +27,18 @@ void OggListener::write(const QByteArray& bytes) {
     if (bytes.isEmpty()) {
         return;
     }
-    const qint64 written = m_socket->write(bytes);
+    const qint64 written = writeNow(m_socket, bytes);
     if (written > 0) {
         m_sentBytes += static_cast<std::uint64_t>(written);
         m_ctx.metrics.stream().httpSentBytes->Increment(static_cast<double>(written));
     }
 }
 
-void OggListener::serve(qint64 deadlineUs) {
+void OggListener::serve() {
     if (m_closing) {
         return;
     }
     const qint64 now = m_ctx.clock.nowUs();
-    m_pacer.onWake(std::max(now, deadlineUs));
     // Room for about kLeadChunks chunks of unsent audio, as for a WebSocket listener.
     const bool room =
         m_socket->bytesToWrite() <= qint64{m_ctx.queueLimitChunks} * m_ctx.opusMessageBytes;

@@ -1,11 +1,11 @@
 // One listener of GET /stream.ogg: an endless Ogg/Opus HTTP response (what Icecast serves),
-// the Opus headers and then the pages of each chunk from the live edge, one chunk per 100 ms
-// deadline after a one-second burst. A listener that does not read has chunks skipped (the
-// backlog stays bounded) and is disconnected when that lasts. Node's thread.
+// the Opus headers and then the pages of each chunk from the live edge, a one-second burst
+// and then what is due at each serve() (the node serves all of them once per chunk). A
+// listener that does not read has chunks skipped (the backlog stays bounded) and is
+// disconnected when that lasts. Node's thread.
 #pragma once
 
 #include "core/ogg_feed.h"
-#include "core/pacing.h"
 #include "core/session.h"
 
 #include <QObject>
@@ -22,13 +22,12 @@ public:
                 qint64 nowUs, QObject* parent = nullptr);
     ~OggListener() override;
 
-    /// One pacing wake: writes what is due, skips for a listener that does not read.
-    void serve(qint64 deadlineUs);
+    /// Writes what is due now; skips chunks for a listener that does not read.
+    void serve();
     /// Ends the response (graceful close); disconnected() follows.
     void close();
 
     quint64 serial() const { return m_serial; }
-    qint64 nextDeadlineUs() const { return m_pacer.nextDeadlineUs(); }
     bool closing() const { return m_closing; }
     QString remote() const { return m_remote; }
     std::uint64_t sentBytes() const { return m_sentBytes; }
@@ -52,7 +51,6 @@ private:
     quint64 m_serial;
     QString m_remote;
     OggFeed m_feed{kLeadChunks};
-    Pacer m_pacer;
     qint64 m_connectedUs;
     qint64 m_stalledSinceUs = -1;
     std::uint64_t m_sentBytes = 0;

@@ -1,0 +1,16 @@
+// Writing to a plain TCP socket without a trip through the event loop: when Qt holds nothing
+// unsent for it, the bytes go to the kernel at once (send, non-blocking) and only what the
+// kernel does not take is left to QTcpSocket. Encrypted sockets always go through Qt.
+// The socket's thread.
+#pragma once
+
+#include <QByteArray>
+
+class QTcpSocket;
+
+namespace auralis::core {
+
+/// Like QTcpSocket::write(bytes): the bytes written or buffered, -1 on error.
+qint64 writeNow(QTcpSocket* socket, const QByteArray& bytes);
+
+} // namespace auralis::core
