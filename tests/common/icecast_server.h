@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <memory>
+
 #include <unistd.h>
 
 namespace auralis::test {
@@ -73,6 +75,31 @@ public:
         f.close();
         f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther);
     }
+    /// A server from one of packaging/icecast's configs, made runnable here: its port, a
+    /// temporary log directory and `replacements` (text -> text, e.g. the master's host).
+    static std::unique_ptr<IcecastServer>
+    fromConfig(const QString& path, quint16 port,
+               const QList<QPair<QString, QString>>& replacements = {}) {
+        auto server = std::unique_ptr<IcecastServer>(new IcecastServer(port, 0));
+        QFile in(path);
+        if (!in.open(QIODevice::ReadOnly)) {
+            return nullptr;
+        }
+        QString config = QString::fromUtf8(in.readAll());
+        config.replace("<port>8000</port>\n    </listen-socket>",
+                       QString("<port>%1</port><bind-address>127.0.0.1</bind-address>\n"
+                               "    </listen-socket>")
+                           .arg(port));
+        config.replace("/var/log/icecast2", server->m_dir.path());
+        for (const auto& [from, to] : replacements) {
+            config.replace(from, to);
+        }
+        QFile out(server->m_dir.filePath("icecast.xml"));
+        out.open(QIODevice::WriteOnly);
+        out.write(config.toUtf8());
+        return server;
+    }
+
     ~IcecastServer() { stop(); }
 
     /// Starts the server and waits until it accepts connections.
