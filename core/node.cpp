@@ -72,7 +72,7 @@ Node::Node(NodeConfig config, QObject* parent)
     m_maintenance.setParent(this);
     m_oggTick.setParent(this);
     m_oggTick.setTimerType(Qt::PreciseTimer);
-    m_oggTick.setInterval(protocol::kChunkMs);
+    m_oggTick.setInterval(2 * protocol::kChunkMs);
     connect(&m_oggTick, &QTimer::timeout, this, &Node::serveStreamListeners);
     connect(m_http, &HttpServer::upgraded, this, &Node::admit);
     connect(m_http, &HttpServer::streamRequested, this, &Node::admitStream);
@@ -433,8 +433,9 @@ void Node::removeStreamListener(quint64 serial) {
 }
 
 void Node::serveStreamListeners() {
-    // One wake per chunk for every Ogg listener: they share the page stream, so unlike
-    // WebSocket listeners they need no phase of their own (what Icecast does too).
+    // One wake every two chunks for every Ogg listener: they share the page stream, so unlike
+    // WebSocket listeners they need no phase of their own, and players buffer seconds, so
+    // two pages per write cost half the system calls of one (docs/benchmarks.md).
     std::vector<OggListener*> listeners;
     listeners.reserve(m_ogg.size());
     for (const auto& [serial, l] : m_ogg) {

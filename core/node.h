@@ -159,7 +159,7 @@ private:
     HttpServer* m_http;
     PacingQueue* m_pacing;
     QTimer m_maintenance;
-    QTimer m_oggTick; // serves every /stream.ogg listener once per chunk
+    QTimer m_oggTick; // serves every /stream.ogg listener every two chunks
     double m_rssAfterTrim = 0;
     std::uint64_t m_heapTrims = 0;
     QString m_deviceReason;

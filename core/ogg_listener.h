@@ -1,6 +1,6 @@
 // One listener of GET /stream.ogg: an endless Ogg/Opus HTTP response (what Icecast serves),
 // the Opus headers and then the pages of each chunk from the live edge, a one-second burst
-// and then what is due at each serve() (the node serves all of them once per chunk). A
+// and then what is due at each serve() (the node serves all of them every 200 ms). A
 // listener that does not read has chunks skipped (the backlog stays bounded) and is
 // disconnected when that lasts. Node's thread.
 #pragma once

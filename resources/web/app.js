@@ -147,10 +147,11 @@
         });
         node.port.onmessage = (e) => e.data.type === 'stats' && onPlayerStats(e.data);
         node.connect(ctx.destination);
+        const planar = (left, right) =>
+            node.port.postMessage({ type: 'planar', left, right }, [left.buffer, right.buffer]);
         return {
-            pcm: (pcm) => node.port.postMessage({ type: 'chunk', pcm }, [pcm.buffer]),
-            planar: (left, right) =>
-                node.port.postMessage({ type: 'planar', left, right }, [left.buffer, right.buffer]),
+            pcm: (pcm) => planar(...toPlanar(pcm)),
+            planar,
             target: (ms) => node.port.postMessage({ type: 'target', targetMs: ms }),
             reset: () => node.port.postMessage({ type: 'reset' }),
         };

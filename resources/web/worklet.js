@@ -1,5 +1,5 @@
-// Auralis player (AudioWorklet): a jitter buffer of stereo chunks (44.1 kHz PCM, or 48 kHz
-// decoded Opus: the rate is given when it is created), played at the
+// Auralis player (AudioWorklet): a jitter buffer of planar float stereo chunks (44.1 kHz PCM,
+// or 48 kHz decoded Opus: the rate is given when it is created), played at the
 // AudioContext's own rate through a cubic resampler (correct pitch and speed whatever the
 // device rate is). It waits until the buffer holds the tier's target before playing, and
 // after running dry it re-buffers to the target instead of stuttering.
@@ -23,9 +23,7 @@ class AuralisPlayer extends AudioWorkletProcessor {
         this.sinceReport = 0;
         this.port.onmessage = (e) => {
             const m = e.data;
-            if (m.type === 'chunk') {
-                this.push(m.pcm);
-            } else if (m.type === 'planar') {
+            if (m.type === 'planar') {
                 this.pushPlanar(m.left, m.right);
             } else if (m.type === 'target') {
                 this.targetFrames = (m.targetMs / 1000) * this.inputRate;
@@ -34,17 +32,6 @@ class AuralisPlayer extends AudioWorkletProcessor {
                 this.playing = false;
             }
         };
-    }
-
-    push(pcm) {
-        const frames = pcm.length >> 1;
-        const left = new Float32Array(frames);
-        const right = new Float32Array(frames);
-        for (let i = 0; i < frames; i++) {
-            left[i] = pcm[2 * i] / 32768;
-            right[i] = pcm[2 * i + 1] / 32768;
-        }
-        this.pushPlanar(left, right);
     }
 
     pushPlanar(left, right) {

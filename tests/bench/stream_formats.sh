@@ -5,11 +5,12 @@
 #  2. CPU per Ogg listener: N HTTP readers on the node's /stream.ogg against N readers of the
 #     same stream relayed by Icecast 2.4 (the node as its source), each minus its own idle
 #     cost over the same window. Icecast runs as `nobody` when this runs as root.
-#   tests/bench/stream_formats.sh BUILD_DIR [N=300] [SECONDS=20]
+#   tests/bench/stream_formats.sh BUILD_DIR [N=300] [SECONDS=20] [ROUNDS=2]
 set -euo pipefail
 build=$(cd "${1:?usage: stream_formats.sh BUILD_DIR [N] [SECONDS]}" && pwd)
 n=${2:-300}
 seconds=${3:-20}
+rounds=${4:-2}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 chmod 777 "$work"
@@ -67,8 +68,14 @@ measure() { # pid what -> CPU % of one core over $seconds, with $3 readers on $4
     t1=$(cpu_ticks "$pid")
     echo "$(( (t1 - t0) )) $out"
 }
+curl -s "http://127.0.0.1:$port/metrics" | awk '
+    /^chunk_encoding_duration_seconds_(sum|count)/ {b[$1]=$2}
+    /^auralis_opus_encoding_duration_seconds_(sum|count)/ {o[$1]=$2}
+    END { bb = b["chunk_encoding_duration_seconds_sum"] / b["chunk_encoding_duration_seconds_count"];
+          oo = o["auralis_opus_encoding_duration_seconds_sum"] / o["auralis_opus_encoding_duration_seconds_count"];
+          printf "-- encoding one chunk (scheduler thread, this run): base64 %.1f us, Opus %.1f us (Opus/base64 %.0f; %.2f %% of a core for Opus)\n", bb*1e6, oo*1e6, oo/bb, oo*1e6/1e5*100 }'
 echo "-- CPU per /stream.ogg listener, $n readers, $seconds s each (ticks at $hz/s)"
-for round in 1 2; do
+for round in $(seq 1 "$rounds"); do
     read -r node_idle _ < <(measure "$node_pid" 0 0 /)
     read -r node_busy node_out < <(measure "$node_pid" "$n" "$port" /stream.ogg)
     read -r ice_idle _ < <(measure "$ice_pid" 0 0 /)
@@ -80,9 +87,11 @@ no, io, rnd = json.loads(sys.argv[8]), json.loads(sys.argv[9]), sys.argv[10]
 pct = lambda t: 100.0 * t / hz / s
 node = (nb - ni) / n / hz / s * 1e6   # microseconds of CPU per listener per second
 ice = (ib - ii) / n / hz / s * 1e6
+nk, ik = no['bytes'] / n / s * 8 / 1000, io['bytes'] / n / s * 8 / 1000  # kbit/s per listener
 print(f"round {rnd}: node {pct(ni):.1f} % idle, {pct(nb):.1f} % with {int(n)} ({no['alive']} alive, "
-      f"{no['bytes']/n/s*8/1000:.0f} kbit/s each): {node:.1f} us/s per listener | "
+      f"{nk:.0f} kbit/s each): {node:.1f} us/s per listener | "
       f"icecast {pct(ii):.1f} % idle, {pct(ib):.1f} % with {int(n)} ({io['alive']} alive, "
-      f"{io['bytes']/n/s*8/1000:.0f} kbit/s each): {ice:.1f} us/s per listener | node/icecast {node/ice if ice > 0 else float('nan'):.2f}")
+      f"{ik:.0f} kbit/s each): {ice:.1f} us/s per listener | node/icecast per listener "
+      f"{node/ice if ice > 0 else float('nan'):.2f}, per byte sent {(node/nk)/(ice/ik) if ice > 0 and ik > 0 else float('nan'):.2f}")
 PY
 done

@@ -4,6 +4,7 @@
 // Header-only; test thread only.
 #pragma once
 
+#include "chroma.h"
 #include "patience.h"
 #include "synth/music.h"
 
@@ -149,37 +150,10 @@ inline AudioShape shape(const Decoded& d, std::size_t skipFrames = 0) {
     return s;
 }
 
-/// Energy per pitch class (Goertzel over MIDI 40-88 in Hann-windowed blocks of the mono mix).
-inline std::array<double, 12> pitchClassEnergy(const Decoded& d) {
-    constexpr int kBlock = 16384;
-    std::array<double, 12> bins{};
-    std::vector<double> x(kBlock);
-    for (std::size_t b0 = 0; b0 + kBlock <= d.left.size(); b0 += kBlock / 2) {
-        for (int i = 0; i < kBlock; ++i) {
-            const auto n = b0 + static_cast<std::size_t>(i);
-            const double w = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * i / (kBlock - 1));
-            x[static_cast<std::size_t>(i)] = 0.5 * (d.left[n] + d.right[n]) * w;
-        }
-        for (int midi = 40; midi <= 88; ++midi) {
-            const double f = 440.0 * std::pow(2.0, (midi - 69) / 12.0);
-            const double coeff = 2 * std::cos(2 * std::numbers::pi * f / d.rate);
-            double s1 = 0;
-            double s2 = 0;
-            for (const double v : x) {
-                const double s0 = v + coeff * s1 - s2;
-                s2 = s1;
-                s1 = s0;
-            }
-            bins[static_cast<std::size_t>(midi % 12)] += s1 * s1 + s2 * s2 - coeff * s1 * s2;
-        }
-    }
-    return bins;
-}
-
 /// The share of pitch-class energy inside the scale of `key`/`mode` (7 of 12 classes: about
 /// 0.58 for noise or music in an unrelated key).
 inline double inKeyShare(const Decoded& d, int key, synth::Mode mode) {
-    const auto bins = pitchClassEnergy(d);
+    const auto bins = pitchClassEnergy(d.left, d.right, d.rate, 16384, 8192);
     double in = 0;
     double all = 0;
     for (int pc = 0; pc < 12; ++pc) {

@@ -258,13 +258,12 @@ test('the worklet keeps pitch and speed at a 48 kHz device rate', { timeout: 60_
             });
             player.connect(ctx.destination);
             for (let chunk = 0; chunk < 40; chunk++) {
-                const pcm = new Int16Array(4410 * 2);
+                const left = new Float32Array(4410);
                 for (let i = 0; i < 4410; i++) {
-                    const v = Math.round(16000 * Math.sin((2 * Math.PI * 1000 * (chunk * 4410 + i)) / 44100));
-                    pcm[2 * i] = v;
-                    pcm[2 * i + 1] = v;
+                    left[i] = Math.round(16000 * Math.sin((2 * Math.PI * 1000 * (chunk * 4410 + i)) / 44100)) / 32768;
                 }
-                player.port.postMessage({ type: 'chunk', pcm }, [pcm.buffer]);
+                const right = left.slice();
+                player.port.postMessage({ type: 'planar', left, right }, [left.buffer, right.buffer]);
             }
             const out = (await ctx.startRendering()).getChannelData(0);
             // The audible part: from the first non-silent sample, one second of it.

@@ -2,6 +2,7 @@
 // Header-only helpers; pure functions.
 #pragma once
 
+#include "../common/chroma.h"
 #include "synth/engine.h"
 
 #include <algorithm>
@@ -90,37 +91,9 @@ inline Steps boundarySteps(const Render& r, std::int64_t chunkFrames) {
     return s;
 }
 
-/// Energy per pitch class: Goertzel power at every equal-tempered pitch from MIDI 40 to 88
-/// over Hann-windowed blocks of the mono mix, summed per pitch class.
+/// Energy per pitch class of a render (tests/common/chroma.h), in 32768-frame blocks.
 inline std::array<double, 12> chroma(const Render& r) {
-    constexpr int kBlock = 32768;
-    std::vector<double> window(kBlock);
-    for (int i = 0; i < kBlock; ++i) {
-        window[static_cast<std::size_t>(i)] =
-            0.5 - 0.5 * std::cos(2 * std::numbers::pi * i / (kBlock - 1));
-    }
-    std::array<double, 12> bins{};
-    std::vector<double> x(kBlock);
-    for (std::size_t b0 = 0; b0 + kBlock <= r.left.size(); b0 += kBlock) {
-        for (int i = 0; i < kBlock; ++i) {
-            const std::size_t n = b0 + static_cast<std::size_t>(i);
-            x[static_cast<std::size_t>(i)] =
-                0.5 * (r.left[n] + r.right[n]) * window[static_cast<std::size_t>(i)];
-        }
-        for (int midi = 40; midi <= 88; ++midi) {
-            const double f = 440.0 * std::pow(2.0, (midi - 69) / 12.0);
-            const double coeff = 2 * std::cos(2 * std::numbers::pi * f / synth::kSampleRate);
-            double s1 = 0;
-            double s2 = 0;
-            for (const double v : x) {
-                const double s0 = v + coeff * s1 - s2;
-                s2 = s1;
-                s1 = s0;
-            }
-            bins[static_cast<std::size_t>(midi % 12)] += s1 * s1 + s2 * s2 - coeff * s1 * s2;
-        }
-    }
-    return bins;
+    return pitchClassEnergy(r.left, r.right, synth::kSampleRate, 32768, 32768);
 }
 
 } // namespace auralis::test
