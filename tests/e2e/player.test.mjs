@@ -224,6 +224,39 @@ test('over plain http from another machine the page still plays', { timeout: 60_
     }
 });
 
+test('a plain <audio> element plays /stream.ogg', { timeout: 60_000 }, async () => {
+    const node = await startNode();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+                                            args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox',
+                                                   '--disable-gpu', '--disable-background-networking'] });
+    try {
+        const page = await browser.newPage();
+        await page.goto(`http://127.0.0.1:${node.port}/`);
+        // The browser's own demuxer and decoder, no code of ours: it must play and keep playing.
+        await page.evaluate(() => {
+            const audio = document.createElement('audio');
+            audio.id = 'ogg';
+            audio.src = '/stream.ogg';
+            audio.muted = true;
+            document.body.append(audio);
+            return audio.play();
+        });
+        await page.waitForFunction(() => document.getElementById('ogg').currentTime > 3, null,
+                                   { timeout: 20_000, polling: 200 });
+        const a = await page.evaluate(() => {
+            const el = document.getElementById('ogg');
+            return { error: el.error && el.error.message, paused: el.paused, time: el.currentTime };
+        });
+        assert.equal(a.error, null);
+        assert.equal(a.paused, false);
+        const status = await (await fetch(`http://127.0.0.1:${node.port}/api/status`)).json();
+        assert.equal(status.http_stream.count, 1, 'counted as a /stream.ogg listener');
+    } finally {
+        await browser.close();
+        node.child.kill('SIGTERM');
+    }
+});
+
 test('where WebCodecs is missing the page takes PCM', { timeout: 60_000 }, async () => {
     const node = await startNode();
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
