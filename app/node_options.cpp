@@ -96,7 +96,8 @@ void addNodeStreamOptions(QCommandLineParser& args) {
          "Never-repeating ambient music"},
         {"icecast",
          "Push the Ogg/Opus stream to an Icecast 2.4 server as a source, e.g. "
-         "http://source:PASSWORD@HOST:8000/auralis.ogg (reconnects on its own).",
+         "http://source:PASSWORD@HOST:8000/auralis.ogg (reconnects on its own; env "
+         "AURALIS_ICECAST keeps the password out of the process list).",
          "url"},
     });
 }
@@ -112,9 +113,11 @@ void readNodeStreamOptions(const QCommandLineParser& args, OptionReader& opts,
                           "characters");
         }
     }
-    if (args.isSet("icecast")) {
+    const QString icecast =
+        args.isSet("icecast") ? args.value("icecast") : qEnvironmentVariable("AURALIS_ICECAST");
+    if (!icecast.isEmpty()) {
         QString error;
-        const auto url = core::parseIcecastUrl(args.value("icecast"), &error);
+        const auto url = core::parseIcecastUrl(icecast, &error);
         if (!url) {
             opts.failWith("--icecast: " + error); // (not echoed: it holds a password)
         } else {

@@ -112,6 +112,40 @@ private slots:
         QCOMPARE((wav.size() - 44) % 17640, 0);
     }
 
+    void icecastUrlFromTheEnvironmentNeverShowsThePassword() {
+        QProcess node;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("AURALIS_ICECAST", "http://source:sekrit-pw@127.0.0.1:1/a.ogg");
+        node.setProcessEnvironment(env);
+        const quint16 port = startNodeProcess(node);
+        QVERIFY(port > 0);
+        // Port 1 refuses: the node says so, keeps retrying, and serves its own listeners.
+        QByteArray err;
+        QTRY_VERIFY_WITH_TIMEOUT((err += node.readAllStandardError()).contains("retrying in"),
+                                 kPatienceMs);
+        QVERIFY2(err.contains("Icecast source for http://source@127.0.0.1:1/a.ogg"),
+                 err.constData());
+        QNetworkAccessManager nam;
+        const SyncReply status =
+            syncRequest(nam, QUrl(QString("http://127.0.0.1:%1/api/status").arg(port)));
+        QCOMPARE(status.status, 200);
+        QVERIFY(status.body.contains("\"icecast\""));
+        QVERIFY(!status.body.contains("sekrit-pw"));
+        node.terminate();
+        QVERIFY(node.waitForFinished(kPatienceMs));
+        err += node.readAllStandardError();
+        QVERIFY(!err.contains("sekrit-pw"));
+
+        QProcess bad;
+        env.insert("AURALIS_ICECAST", "http://127.0.0.1:1/a.ogg");
+        bad.setProcessEnvironment(env);
+        bad.start(AURALIS_NODE_BIN, {"--port", "0", "--bind", "127.0.0.1"});
+        QVERIFY(bad.waitForFinished(kPatienceMs));
+        QCOMPARE(bad.exitCode(), 2);
+        QVERIFY(
+            bad.readAllStandardError().contains("--icecast: the URL needs the source password"));
+    }
+
     void clientListensToOpusAndWritesA48kHzWav() {
         auto node = startNode();
         QTemporaryDir dir;
