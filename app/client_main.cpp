@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
          "load"},
         {"log-level", "error, warn, info or debug (default warn).", "level", "warn"},
     });
-    args.process(app);
+    app::processArguments(args, QCoreApplication::arguments());
     app::OptionReader opts(args);
     app::readLogLevel(opts);
     const QUrl url(args.value("url"));

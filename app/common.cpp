@@ -123,6 +123,26 @@ std::optional<QString> readMusicOptions(const QCommandLineParser& args, synth::M
     return std::nullopt;
 }
 
+void processArguments(QCommandLineParser& args, const QStringList& arguments) {
+    if (!args.parse(arguments)) {
+        std::exit(usageError(args.errorText() + " (see --help)"));
+    }
+    if (args.isSet("help") || args.isSet("help-all")) {
+        // Help names the program from the application's arguments: a console-only
+        // application will do where none exists yet (no display needed); it exits here.
+        static QByteArray program = arguments.value(0).toLocal8Bit();
+        static int argc = 1;
+        static char* argv[] = {program.data(), nullptr};
+        if (QCoreApplication::instance() == nullptr) {
+            new QCoreApplication(argc, argv);
+        }
+        args.showHelp(0);
+    }
+    if (args.isSet("version")) {
+        args.showVersion();
+    }
+}
+
 int usageError(const QString& message) {
     std::fprintf(stderr, "%s: %s\n", qPrintable(QCoreApplication::applicationName()),
                  qPrintable(message));

@@ -34,6 +34,9 @@ std::optional<QString> readMusicOptions(const QCommandLineParser& parser,
                                         synth::MusicParams& params, std::uint64_t& seed);
 
 /// Prints "<app>: message" to stderr and returns 2 (usage error).
+/// QCommandLineParser::process() without its exit code 1: --help and --version print and
+/// exit 0, an unknown option or a missing value is a usage error (exit 2), like every other.
+void processArguments(QCommandLineParser& args, const QStringList& arguments);
 int usageError(const QString& message);
 
 /// Reads option values with checks and one message style, "--NAME must be WHAT, got 'VALUE'";

@@ -52,7 +52,6 @@ QString nodeLabel(const QUrl& url) {
 } // namespace
 
 int main(int argc, char** argv) {
-    QApplication app(argc, argv);
     QApplication::setApplicationName("auralis");
     QApplication::setApplicationVersion(AURALIS_VERSION);
     qRegisterMetaType<std::shared_ptr<const monitor::DashboardSnapshot>>();
@@ -85,7 +84,14 @@ int main(int argc, char** argv) {
     app::addMusicOptions(args);
     app::addNodeSecurityOptions(args);
     app::addNodeStreamOptions(args);
-    args.process(app);
+    // --help, --version and usage errors are answered before the GUI starts: they work
+    // without a display.
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i) {
+        arguments << QString::fromLocal8Bit(argv[i]);
+    }
+    app::processArguments(args, arguments);
+    QApplication app(argc, argv);
     app::OptionReader opts(args);
     app::readLogLevel(opts);
     const int interval = opts.integer("scrape-interval", 100, 60000);

@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
     app::addMusicOptions(args);
     app::addNodeSecurityOptions(args);
     app::addNodeStreamOptions(args);
-    args.process(app);
+    app::processArguments(args, QCoreApplication::arguments());
 
     app::OptionReader opts(args);
     app::readLogLevel(opts);

@@ -209,6 +209,32 @@ private slots:
         QTest::newRow("demo") << QStringList{"--demo", "many"} << "--demo must be an integer";
         QTest::newRow("no-local alone")
             << QStringList{"--no-local"} << "--no-local needs at least one --attach URL";
+        QTest::newRow("unknown option") << QStringList{"--bogus"} << "Unknown option 'bogus'";
+        QTest::newRow("missing value") << QStringList{"--port"} << "Missing value after '--port'";
+    }
+
+    void helpAndVersionNeedNoDisplay_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("help") << QStringList{"--help"} << "Usage: ";
+        QTest::newRow("version") << QStringList{"--version"} << "auralis " AURALIS_VERSION;
+    }
+    void helpAndVersionNeedNoDisplay() {
+        // No display and no platform plugin chosen: a GUI would abort here.
+        QFETCH(QStringList, args);
+        QFETCH(QString, expected);
+        QProcess app;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove("DISPLAY");
+        env.remove("WAYLAND_DISPLAY");
+        env.remove("QT_QPA_PLATFORM");
+        app.setProcessEnvironment(env);
+        app.start(AURALIS_APP_BIN, args);
+        QVERIFY(app.waitForFinished(kPatienceMs));
+        QCOMPARE(app.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(app.exitCode(), 0);
+        QVERIFY2(QString::fromUtf8(app.readAllStandardOutput()).contains(expected),
+                 qPrintable(expected));
     }
     void theAppRefusesBadArguments() {
         // The same checks and message style as auralis-node and auralis-client; exit 2.
