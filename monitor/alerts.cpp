@@ -151,6 +151,47 @@ const char* alertStateName(AlertState state) {
     return "inactive";
 }
 
+std::string durationText(std::int64_t ms) {
+    const std::int64_t s = (std::max<std::int64_t>(ms, 0) + 999) / 1000;
+    if (s < 120) {
+        return std::to_string(s) + " s";
+    }
+    if (s < 600) {
+        return std::to_string(s / 60) + " min " + std::to_string(s % 60) + " s";
+    }
+    const std::int64_t min = (s + 59) / 60;
+    if (min < 120) {
+        return std::to_string(min) + " min";
+    }
+    return std::to_string(min / 60) + " h " + std::to_string(min % 60) + " min";
+}
+
+AlertText alertText(const AlertStatus& a) {
+    AlertText t;
+    t.tooltip = a.rule + " (" + a.severity + "): fires when " + a.condition +
+                " holds continuously for the rule's duration.";
+    if (a.rule == "MemoryLeak") {
+        t.tooltip += " It compares memory over the last hour: a node that just started "
+                     "grows while its buffers and pools fill, so it may show as pending "
+                     "during its first hour; it fires only if the growth persists for an hour.";
+    }
+    switch (a.state) {
+    case AlertState::Firing:
+        t.state = "firing";
+        t.summary = a.summary;
+        break;
+    case AlertState::Pending:
+        t.state = "pending: fires in " + durationText(a.pendingLeftMs) + " if it persists";
+        t.summary = a.condition;
+        break;
+    case AlertState::Inactive:
+        t.state = "inactive";
+        t.summary = a.condition;
+        break;
+    }
+    return t;
+}
+
 AlertEvaluator::AlertEvaluator(std::vector<AlertRule> rules) : m_rules(std::move(rules)) {}
 
 void AlertEvaluator::evaluate(const SeriesStore& store, std::int64_t now) {

@@ -49,6 +49,18 @@ struct AlertStatus {
     std::string description;
 };
 
+/// How the Alerts panel words an alert: a pending one is a condition that has not held long
+/// enough yet ("pending: fires in 59 min if it persists", no alarm colour); a firing one says
+/// its summary. The tooltip explains the rule (and MemoryLeak's warm-up).
+struct AlertText {
+    std::string state;   // "firing", "pending: fires in 12 s if it persists", "inactive"
+    std::string summary; // the summary when firing, else the condition
+    std::string tooltip;
+};
+AlertText alertText(const AlertStatus& alert);
+/// "45 s", "3 min 20 s", "59 min", "2 h 5 min" (rounded up to whole seconds or minutes).
+std::string durationText(std::int64_t ms);
+
 class AlertEvaluator {
 public:
     explicit AlertEvaluator(std::vector<AlertRule> rules = contractAlertRules());

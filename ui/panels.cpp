@@ -266,30 +266,26 @@ void AlertsPanelWidget::show(const std::vector<AlertStatus>& alerts) {
     m_table->setRowCount(static_cast<int>(alerts.size()));
     for (int row = 0; row < static_cast<int>(alerts.size()); ++row) {
         const AlertStatus& a = alerts[static_cast<std::size_t>(row)];
-        QString state = alertStateName(a.state);
-        if (a.state == AlertState::Pending) {
-            state += QString(" (fires in %1 s)").arg((a.pendingLeftMs + 999) / 1000);
-        }
+        const AlertText text = alertText(a);
         QString labels;
         for (const auto& [k, v] : a.labels) {
             labels += QString("%1=%2 ").arg(QString::fromStdString(k), QString::fromStdString(v));
         }
-        const QStringList cells = {state,
-                                   QString::fromStdString(a.rule),
-                                   QString::fromStdString(a.severity),
-                                   labels.trimmed(),
-                                   a.state == AlertState::Inactive
-                                       ? QString::fromStdString(a.condition)
-                                       : QString::fromStdString(a.summary),
-                                   QString::fromStdString(a.description)};
-        const QColor bg = a.state == AlertState::Firing    ? levelQColor(Level::Red)
-                          : a.state == AlertState::Pending ? levelQColor(Level::Yellow)
-                                                           : QColor();
+        const QStringList cells = {
+            QString::fromStdString(text.state),   QString::fromStdString(a.rule),
+            QString::fromStdString(a.severity),   labels.trimmed(),
+            QString::fromStdString(text.summary), QString::fromStdString(a.description)};
+        // Only a firing alert is an alarm; pending reads as a note (italic, no colour).
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
-            if (bg.isValid()) {
-                item->setBackground(bg);
+            item->setToolTip(QString::fromStdString(text.tooltip));
+            if (a.state == AlertState::Firing) {
+                item->setBackground(levelQColor(Level::Red));
                 item->setForeground(QColor(17, 17, 17));
+            } else if (a.state == AlertState::Pending) {
+                QFont font = item->font();
+                font.setItalic(true);
+                item->setFont(font);
             }
             m_table->setItem(row, c, item);
         }

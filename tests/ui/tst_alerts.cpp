@@ -305,6 +305,29 @@ private slots:
             QVERIFY(!a.condition.empty());
         }
     }
+
+    void pendingReadsAsANoteFiringAsAnAlarm() {
+        AlertStatus a;
+        a.rule = "MemoryLeak";
+        a.severity = "critical";
+        a.condition = "deriv(memory_usage_mb[1h]) * 3600 > 20";
+        a.summary = "Memory leak detected";
+        a.state = AlertState::Pending;
+        a.pendingLeftMs = 3'557'000;
+        AlertText t = alertText(a);
+        QCOMPARE(t.state, std::string("pending: fires in 60 min if it persists"));
+        QCOMPARE(t.summary, a.condition); // not "Memory leak detected": it has not fired
+        QVERIFY(t.tooltip.find("first hour") != std::string::npos);
+        a.state = AlertState::Firing;
+        t = alertText(a);
+        QCOMPARE(t.state, std::string("firing"));
+        QCOMPARE(t.summary, a.summary);
+        a.rule = "BufferUnderrun";
+        QVERIFY(alertText(a).tooltip.find("first hour") == std::string::npos);
+        QCOMPARE(durationText(12'001), std::string("13 s"));
+        QCOMPARE(durationText(200'000), std::string("3 min 20 s"));
+        QCOMPARE(durationText(7'500'000), std::string("2 h 5 min"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestAlerts)
