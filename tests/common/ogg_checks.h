@@ -14,7 +14,6 @@
 #include <QStandardPaths>
 #include <QTcpSocket>
 #include <QTemporaryDir>
-#include <QtEndian>
 
 #include <algorithm>
 #include <array>
@@ -83,24 +82,32 @@ inline Decoded readWav(const QString& path) {
         d.error = "not a WAV file";
         return d;
     }
+    // Little-endian fields read byte by byte (bounds known, no aliasing).
+    const auto byte = [&w](qsizetype at) {
+        return static_cast<quint32>(static_cast<uchar>(w.at(at)));
+    };
+    const auto u16 = [&](qsizetype at) { return byte(at) | byte(at + 1) << 8; };
+    const auto u32 = [&](qsizetype at) { return u16(at) | u16(at + 2) << 16; };
     int channels = 0;
     qsizetype pos = 12;
     while (pos + 8 <= w.size()) {
         const QByteArray id = w.mid(pos, 4);
-        const auto size =
-            static_cast<qsizetype>(qFromLittleEndian<quint32>(w.constData() + pos + 4));
-        const char* body = w.constData() + pos + 8;
-        if (id == "fmt ") {
-            channels = qFromLittleEndian<quint16>(body + 2);
-            d.rate = static_cast<int>(qFromLittleEndian<quint32>(body + 4));
+        const auto size = static_cast<qsizetype>(u32(pos + 4));
+        const qsizetype body = pos + 8;
+        if (id == "fmt " && body + 8 <= w.size()) {
+            channels = static_cast<int>(u16(body + 2));
+            d.rate = static_cast<int>(u32(body + 4));
         } else if (id == "data" && channels > 0) {
             // A live stream's WAV may say 0 or too much: take what is there.
-            const qsizetype n = std::min(size, w.size() - pos - 8) / (2 * channels);
+            const qsizetype n = std::min(size, w.size() - body) / (2 * channels);
+            const auto sample = [&](qsizetype frame, int channel) {
+                return static_cast<float>(
+                           static_cast<qint16>(u16(body + (frame * channels + channel) * 2))) /
+                       32768.0f;
+            };
             for (qsizetype i = 0; i < n; ++i) {
-                const auto* s = reinterpret_cast<const qint16*>(body) + i * channels;
-                d.left.push_back(static_cast<float>(qFromLittleEndian(s[0])) / 32768.0f);
-                d.right.push_back(static_cast<float>(qFromLittleEndian(s[channels > 1 ? 1 : 0])) /
-                                  32768.0f);
+                d.left.push_back(sample(i, 0));
+                d.right.push_back(sample(i, channels > 1 ? 1 : 0));
             }
             return d;
         }
