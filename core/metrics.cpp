@@ -186,6 +186,13 @@ NodeMetrics::NodeMetrics() : m_registry(std::make_shared<prometheus::Registry>()
                           .Register(r)
                           .Add({}, prometheus::Histogram::BucketBoundaries{
                                        0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02});
+    m_synthesisLead = &BuildGauge()
+                           .Name("auralis_synthesis_lead_chunks")
+                           .Help("Chunks rendered ahead of the live edge (what "
+                                 "buffer_depth_chunks measured before it meant each listener's "
+                                 "own buffer)")
+                           .Register(r)
+                           .Add({});
     m_httpStreamListeners = &BuildGauge()
                                  .Name("auralis_http_stream_listeners")
                                  .Help("Listeners of the Ogg/Opus stream GET /stream.ogg")
@@ -252,6 +259,7 @@ std::string NodeMetrics::scrape(const Snapshot& s) {
     m_gpuTotal->Set(s.gpuTotalBytes / kMiB);
     m_phraseRate->Set(s.streamSeconds > 0 ? s.phrases / s.streamSeconds : 0);
     m_httpStreamListeners->Set(s.httpStreamListeners);
+    m_synthesisLead->Set(s.synthesisLeadChunks);
     if (m_icecastConnected != nullptr) {
         m_icecastConnected->Set(s.icecastConnected);
     }

@@ -78,7 +78,8 @@ public:
         std::uint64_t poolGrowth = 0;      // gc generation "1"
         std::uint64_t heapTrims = 0;       // gc generation "2"
         int httpStreamListeners = 0;
-        int icecastConnected = 0; // 1 while the Icecast source streams
+        double synthesisLeadChunks = 0; // rendered ahead of the live edge (the same for all)
+        int icecastConnected = 0;       // 1 while the Icecast source streams
     };
     /// The exposition text (prometheus-cpp's TextSerializer).
     std::string scrape(const Snapshot& snapshot);
@@ -92,6 +93,7 @@ private:
     prometheus::Histogram* m_jitter;
     prometheus::Histogram* m_opusEncoding;
     prometheus::Gauge* m_httpStreamListeners;
+    prometheus::Gauge* m_synthesisLead;
     prometheus::Gauge* m_icecastConnected = nullptr; // registered when a source is configured
     StreamCounters m_stream;
     prometheus::Gauge* m_connections;

@@ -228,6 +228,7 @@ std::string Node::scrapeMetrics() {
     snap.poolGrowth = m_ring.grown();
     snap.heapTrims = m_heapTrims;
     snap.httpStreamListeners = httpStreamListenerCount();
+    snap.synthesisLeadChunks = static_cast<double>(m_ring.publishedEnd() - m_scheduler->liveSeq());
     snap.icecastConnected = m_icecast != nullptr && m_icecast->connected() ? 1 : 0;
     // Depth is collected now, so it is never older than the scrape.
     for (auto& [ws, session] : m_sessions) {

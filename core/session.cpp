@@ -71,8 +71,26 @@ void ListenerSession::close(int code, const QString& reason) {
     m_ws->close(code, reason);
 }
 
+qint64 ListenerSession::messageBytes() const {
+    switch (m_format) {
+    case Format::Json:
+        return protocol::kJsonAudioMaxBytes;
+    case Format::Opus:
+        return m_ctx.opusMessageBytes;
+    case Format::Binary:
+        break;
+    }
+    return protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
+}
+
 qint64 ListenerSession::depthChunks() const {
-    return m_ctx.ring.publishedEnd() - m_cursor;
+    const qint64 now = m_ctx.clock.nowUs();
+    if (m_reported && now - m_reportUs <= 5'000'000) {
+        return std::llround(m_reportBufferMs / protocol::kChunkMs);
+    }
+    const qint64 messageBytes = this->messageBytes();
+    const qint64 unsentChunks = (m_ws->unsentBytes() + messageBytes - 1) / messageBytes;
+    return std::max<qint64>(0, m_cursor - m_ctx.scheduler.liveSeq() - unsentChunks);
 }
 
 void ListenerSession::refreshDepthMetric() {
@@ -167,10 +185,7 @@ void ListenerSession::serve(qint64 deadlineUs) {
     }
     const int n =
         chunksToSend(m_cursor, live, protocol::tierLeadChunks(m_tier.current()), tick.deadlines);
-    const qint64 messageBytes = m_format == Format::Json ? protocol::kJsonAudioMaxBytes
-                                : m_format == Format::Opus
-                                    ? m_ctx.opusMessageBytes
-                                    : protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
+    const qint64 messageBytes = this->messageBytes();
     for (int i = 0; i < n && !waitingForOpus(live); ++i) {
         if (m_ws->bytesToWrite() > m_ctx.queueLimitChunks * messageBytes) {
             // Not reading: drop the oldest unsent audio (skip it) instead of queueing more.

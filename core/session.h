@@ -33,7 +33,7 @@ struct ListenerInfo {
     int targetMs = 0;
     double connectedSeconds = 0;
     qint64 cursor = 0;
-    qint64 depthChunks = 0; // rendered chunks ahead of its cursor
+    qint64 depthChunks = 0; // audio it holds before it runs dry, in chunks (see depthChunks())
     std::uint64_t sent = 0;
     std::uint64_t underruns = 0;
     std::uint64_t dropped = 0;
@@ -99,7 +99,10 @@ public:
     WsConnection* connection() const { return m_ws; }
     bool closing() const { return m_closing; }
     qint64 nextDeadlineUs() const { return m_pacer.nextDeadlineUs(); }
-    /// Chunks rendered ahead of its cursor (the contract's buffer_depth_chunks today).
+    /// The contract's buffer_depth_chunks: the audio this listener holds before it runs dry,
+    /// in chunks — its own report when it reported in the last 5 s, else the node's estimate:
+    /// chunks delivered ahead of the live edge minus what the peer has not taken yet (Qt's
+    /// buffer and the kernel's send queue). A listener that stops reading falls to 0.
     qint64 depthChunks() const;
     /// Sets its buffer_depth_chunks gauge (at scrape time).
     void refreshDepthMetric();
@@ -108,6 +111,7 @@ public:
 
 private:
     bool allowMessage();
+    qint64 messageBytes() const; // one audio message, about (the backlog's unit)
     void send(const QJsonObject& message);
     void sendChunk(qint64 nowUs);
     /// Opus only: the chunk at the cursor is not encoded yet and not late (or nothing was

@@ -4,6 +4,8 @@
 #include <QTcpSocket>
 
 #include <cerrno>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 namespace auralis::core {
@@ -26,6 +28,15 @@ qint64 writeNow(QTcpSocket* socket, const QByteArray& bytes) {
     const qsizetype done = sent > 0 ? sent : 0;
     const qint64 rest = socket->write(bytes.constData() + done, bytes.size() - done);
     return rest < 0 ? (done > 0 ? done : -1) : done + rest;
+}
+
+qint64 unsentBytes(const QTcpSocket* socket) {
+    int queued = 0;
+    const auto fd = static_cast<int>(socket->socketDescriptor());
+    if (fd < 0 || ::ioctl(fd, SIOCOUTQ, &queued) != 0) {
+        queued = 0;
+    }
+    return socket->bytesToWrite() + queued;
 }
 
 } // namespace auralis::core

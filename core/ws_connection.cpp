@@ -1,5 +1,7 @@
 #include "core/ws_connection.h"
 
+#include "core/write_now.h"
+
 #include "core/tcp_close.h"
 
 #include <QPointer>
@@ -68,6 +70,10 @@ qint64 WsConnection::sendBinary(const QByteArray& data) {
 
 qint64 WsConnection::bytesToWrite() const {
     return m_socket != nullptr ? m_socket->bytesToWrite() : 0;
+}
+
+qint64 WsConnection::unsentBytes() const {
+    return m_socket != nullptr ? core::unsentBytes(m_socket) : 0;
 }
 
 void WsConnection::close(int code, const QString& reason) {

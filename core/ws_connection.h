@@ -36,6 +36,8 @@ public:
     void abort();
     /// Bytes accepted but not yet handed to the kernel.
     qint64 bytesToWrite() const;
+    /// Written but not yet taken by the peer, the kernel's send queue included.
+    qint64 unsentBytes() const;
     QHostAddress peerAddress() const { return m_peerAddress; }
     quint16 peerPort() const { return m_peerPort; }
 

@@ -511,6 +511,42 @@ private slots:
         QVERIFY(s.value("stream").toObject().value("rendered_ahead_ms").toDouble() > 3000);
     }
 
+    void bufferDepthIsWhatEachListenerHolds() {
+        // buffer_depth_chunks per the contract's intent: how close that listener is to
+        // running dry — about its tier's lead when healthy, 0 when it stopped reading.
+        auto node = startNode();
+        Peer normal(streamUrl(*node, "client_id=normal&format=binary"));
+        Peer minimal(streamUrl(*node, "client_id=minimal&format=binary&tier=minimal"));
+        RawPeer stalled(node->port(), "/ws/stream?client_id=stalled&format=binary", {}, nullptr,
+                        4096);
+        stalled.stopReading();
+        const auto depth = [&](const QString& id) -> qint64 {
+            for (const ListenerInfo& i : node->listeners()) {
+                if (i.id == id) {
+                    return i.depthChunks;
+                }
+            }
+            return -1;
+        };
+        QTRY_VERIFY(normal.seqs.size() >= 20 && minimal.seqs.size() >= 15);
+        QVERIFY2(depth("normal") >= 8 && depth("normal") <= 12,
+                 qPrintable(QString::number(depth("normal"))));
+        QVERIFY2(depth("minimal") >= 3 && depth("minimal") <= 7,
+                 qPrintable(QString::number(depth("minimal"))));
+        QTRY_COMPARE(depth("stalled"), qint64{0});
+        // The same in /metrics, and the old meaning (the same for everyone) in its own series.
+        const std::string text = node->scrapeMetrics();
+        QVERIFY(text.find("buffer_depth_chunks{client_id=\"stalled\"} 0\n") != std::string::npos);
+        const auto lead = text.find("\nauralis_synthesis_lead_chunks ");
+        QVERIFY(lead != std::string::npos);
+        QVERIFY(std::stod(text.substr(lead + 31)) > 35);
+
+        // A listener that reports: its own word counts (25 chunks, where the node would
+        // estimate about 10).
+        normal.ws.sendText(R"({"type":"report","buffer_ms":2500,"underruns":0})");
+        QTRY_COMPARE(depth("normal"), qint64{25});
+    }
+
     void requestingATierGrowsTheBuffer() {
         auto node = startNode();
         Peer peer(streamUrl(*node, "client_id=grower&tier=minimal"));
