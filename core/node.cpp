@@ -213,6 +213,11 @@ ControlOutcome Node::control(const QJsonObject& request, const QString& who, Acc
     ack.params = next;
     ack.appliesAtMs = static_cast<double>(frame) * 1000.0 / protocol::kSampleRate;
     ack.appliesAtSeq = frame / protocol::kChunkFrames;
+    // Everyone's controls follow: the page and the dashboard show what the node plays.
+    const protocol::ParamsChanged change{next, ack.appliesAtMs, ack.appliesAtSeq};
+    for (auto& [ws, session] : m_sessions) {
+        session->tellParams(change);
+    }
     return ack;
 }
 

@@ -233,6 +233,10 @@ void ListenerSession::sendStatus(qint64 nowUs) {
     send(protocol::toJson(s));
 }
 
+void ListenerSession::tellParams(const protocol::ParamsChanged& change) {
+    send(protocol::toJson(change));
+}
+
 void ListenerSession::tellShutdown(const QString& reason, int drainMs) {
     send(protocol::toJson(protocol::Shutdown{reason, drainMs}));
 }

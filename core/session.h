@@ -90,6 +90,8 @@ public:
     void onBinary();
     void onPing();
     void tellShutdown(const QString& reason, int drainMs);
+    /// The music's parameters changed (by anyone): every listener is told.
+    void tellParams(const protocol::ParamsChanged& change);
     /// Closing handshake with `code`; the session is gone when the connection is.
     void close(int code, const QString& reason);
 

@@ -132,6 +132,13 @@ QJsonObject toJson(const ControlAck& m) {
     return o;
 }
 
+QJsonObject toJson(const ParamsChanged& m) {
+    return QJsonObject{{"type", "params"},
+                       {"params", paramsJson(m.params)},
+                       {"applies_at_ms", m.appliesAtMs},
+                       {"applies_at_seq", num(m.appliesAtSeq)}};
+}
+
 QJsonObject toJson(const Shutdown& m) {
     return QJsonObject{{"type", "shutdown"}, {"reason", m.reason}, {"drain_ms", m.drainMs}};
 }
@@ -271,6 +278,17 @@ std::optional<ControlAck> parseControlAck(const QJsonObject& o) {
     }
     m.params = *params;
     m.id = o.value("id");
+    return m;
+}
+
+std::optional<ParamsChanged> parseParamsChanged(const QJsonObject& o) {
+    ParamsChanged m;
+    const auto params = parseParams(o.value("params").toObject());
+    if (!isType(o, "params") || !params || !readNumber(o, "applies_at_ms", m.appliesAtMs) ||
+        !readInteger(o, "applies_at_seq", m.appliesAtSeq, 0, kMaxExact)) {
+        return std::nullopt;
+    }
+    m.params = *params;
     return m;
 }
 

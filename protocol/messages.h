@@ -75,6 +75,15 @@ struct ControlAck {
     friend bool operator==(const ControlAck&, const ControlAck&) = default;
 };
 
+/// Pushed to every listener when the music's parameters change (by anyone): the full new
+/// set and the phrase boundary it applies at.
+struct ParamsChanged {
+    synth::MusicParams params;
+    double appliesAtMs = 0;
+    qint64 appliesAtSeq = 0;
+    friend bool operator==(const ParamsChanged&, const ParamsChanged&) = default;
+};
+
 struct Shutdown {
     QString reason;
     int drainMs = 0;
@@ -120,6 +129,7 @@ QJsonObject toJson(const Status& m);
 QJsonObject toJson(const Pong& m);
 QJsonObject toJson(const ControlAck& m);
 QJsonObject toJson(const Shutdown& m);
+QJsonObject toJson(const ParamsChanged& m);
 QJsonObject errorJson(const Notice& m);
 QJsonObject warningJson(const Notice& m);
 QJsonObject toJson(const Ping& m);
@@ -143,6 +153,7 @@ std::optional<Status> parseStatus(const QJsonObject& o);
 std::optional<Pong> parsePong(const QJsonObject& o);
 std::optional<ControlAck> parseControlAck(const QJsonObject& o);
 std::optional<Shutdown> parseShutdown(const QJsonObject& o);
+std::optional<ParamsChanged> parseParamsChanged(const QJsonObject& o);
 std::optional<Notice> parseNotice(const QJsonObject& o); // error or warning
 
 // Listener -> node messages are untrusted: a refusal says which field and why.

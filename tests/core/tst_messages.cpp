@@ -47,6 +47,9 @@ private slots:
         QCOMPARE(parsePong(wire(toJson(p))), std::optional(p));
         const ControlAck a{someParams(), 8000.5, 80, QJsonValue("req-1")};
         QCOMPARE(parseControlAck(wire(toJson(a))), std::optional(a));
+        const ParamsChanged pc{someParams(), 8000.5, 80};
+        QCOMPARE(parseParamsChanged(wire(toJson(pc))), std::optional(pc));
+        QVERIFY(!parseParamsChanged(wire(toJson(a)))); // a control_ack is not a params push
         ControlAck noId{someParams(), 0, 0, QJsonValue()};
         noId.id = QJsonValue(QJsonValue::Undefined);
         QVERIFY(!toJson(noId).contains("id"));

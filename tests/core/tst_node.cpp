@@ -511,6 +511,27 @@ private slots:
         QVERIFY(s.value("stream").toObject().value("rendered_ahead_ms").toDouble() > 3000);
     }
 
+    void everyListenerHearsOfAParamsChange() {
+        // A preset brings its own tempo and intensity; whoever changed it, every listener is
+        // told the full new set (so every page and dashboard shows what the node plays).
+        auto node = startNode();
+        Peer a(streamUrl(*node));
+        Peer b(streamUrl(*node, "format=binary"));
+        QTRY_VERIFY(a.has("welcome") && b.has("welcome"));
+        const HttpResult r = httpRequest(*node, "POST", "/api/control", R"({"preset":"sleep"})");
+        QCOMPARE(r.status, 200);
+        const synth::MusicParams sleep = synth::presetParams(synth::Preset::Sleep);
+        for (Peer* p : {&a, &b}) {
+            QTRY_VERIFY(p->has("params"));
+            const auto change = protocol::parseParamsChanged(p->find("params"));
+            QVERIFY(change);
+            QCOMPARE(change->params.preset, synth::Preset::Sleep);
+            QCOMPARE(change->params.bpm, sleep.bpm);
+            QCOMPARE(change->params.intensity, sleep.intensity);
+            QVERIFY(change->appliesAtSeq > 0);
+        }
+    }
+
     void bufferDepthIsWhatEachListenerHolds() {
         // buffer_depth_chunks per the contract's intent: how close that listener is to
         // running dry — about its tier's lead when healthy, 0 when it stopped reading.
