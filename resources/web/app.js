@@ -18,6 +18,7 @@
         underruns: 0, nodeUnderruns: 0, bufferedMs: 0, rms: 0, acks: 0, errors: 0,
         reconnects: 0, welcomes: 0, latencyMs: null, jitterP95: null, sampleRate: null,
         clientId: null, lastAck: null, lastError: null, format: null, path: null, kbps: null,
+        params: null, paramsPushes: 0,
     };
     window.auralis = { stats: () => ({ ...stats }) };
 
@@ -38,6 +39,8 @@
     const jitter = [];
     let controlTimer = null;
     let controlId = 0;
+    const changed = new Set(); // the music fields the listener changed since the last send
+    let lastControl = null; // resent with the token when the node asked for one
 
     function setState(text, cls) {
         const el = $('state');
@@ -46,19 +49,37 @@
     }
 
     // ---- settings -----------------------------------------------------------------------
+    // Only the buffer tier is this browser's own; the music is the node's, shown as it plays.
     function loadSettings() {
         try {
             const s = JSON.parse(localStorage.getItem(SETTINGS) || '{}');
-            for (const k of [...PARAMS, 'tier']) {
-                if (s[k] !== undefined && $(k === 'tier' ? 'tierSelect' : k)) {
-                    $(k === 'tier' ? 'tierSelect' : k).value = s[k];
-                }
+            if (s.tier) {
+                $('tierSelect').value = s.tier;
             }
         } catch (e) {
             localStorage.removeItem(SETTINGS);
         }
+        showSliderValues();
+    }
+
+    function showSliderValues() {
         $('bpm-out').textContent = $('bpm').value;
         $('intensity-out').textContent = Number($('intensity').value).toFixed(2);
+    }
+
+    // What the node plays (welcome, every params push, acks): shown unless the listener is in
+    // the middle of changing something.
+    function showParams(p) {
+        if (!p || changed.size > 0) {
+            return;
+        }
+        for (const k of PARAMS) {
+            if (p[k] !== undefined) {
+                $(k).value = String(p[k]);
+            }
+        }
+        stats.params = p;
+        showSliderValues();
     }
 
     // The operator link (/?token=…) hands the page the token once: it is kept in this browser
@@ -92,15 +113,13 @@
         localStorage.setItem(TOKEN, t);
         $('token').value = '';
         $('token-form').hidden = true;
-        sendControl(); // the change that was refused, now with the token
+        if (lastControl) {
+            send({ ...lastControl, id: ++controlId, token: t }); // the refused change, with it
+        }
     }
 
     function saveSettings() {
-        const s = { tier: $('tierSelect').value };
-        for (const k of PARAMS) {
-            s[k] = $(k).value;
-        }
-        localStorage.setItem(SETTINGS, JSON.stringify(s));
+        localStorage.setItem(SETTINGS, JSON.stringify({ tier: $('tierSelect').value }));
     }
 
     // ---- audio ----------------------------------------------------------------------------
@@ -317,6 +336,7 @@
             stats.connected = true;
             stats.welcomes++;
             stats.clientId = m.client_id;
+            showParams(m.params);
             stats.lastSeq = -1;
             sinceWelcome = 0;
             lastArrival = null;
@@ -330,9 +350,14 @@
             pingTimer = setInterval(ping, 2000);
             ping();
             break;
+        case 'params':
+            stats.paramsPushes++;
+            showParams(m.params);
+            break;
         case 'control_ack':
             stats.acks++;
             stats.lastAck = m;
+            showParams(m.params);
             $('control-result').textContent = `Applied at the next phrase (${(m.applies_at_ms / 1000).toFixed(1)} s into the stream).`;
             $('control-result').className = 'ok';
             break;
@@ -449,29 +474,39 @@
 
     // ---- controls ----------------------------------------------------------------------------
     function scheduleControl(event) {
-        $('bpm-out').textContent = $('bpm').value;
-        $('intensity-out').textContent = Number($('intensity').value).toFixed(2);
-        saveSettings();
+        showSliderValues();
         if (event && event.target.id === 'tierSelect') {
+            saveSettings();
             send({ type: 'tier', tier: $('tierSelect').value });
             return;
+        }
+        if (event && PARAMS.includes(event.target.id)) {
+            changed.add(event.target.id);
+            if (event.target.id === 'preset') {
+                // A preset brings its own tempo, intensity and mode: only the preset is sent.
+                changed.clear();
+                changed.add('preset');
+            }
         }
         clearTimeout(controlTimer);
         controlTimer = setTimeout(sendControl, 400);
     }
 
+    // Sends only what the listener changed, so the node's other settings (and a preset's
+    // own tempo and intensity) stay as they are.
     function sendControl() {
-        const c = { type: 'control', id: ++controlId };
-        for (const k of ['preset', 'key', 'mode']) {
-            if ($(k).value) {
-                c[k] = $(k).value;
-            }
+        if (changed.size === 0) {
+            return;
         }
-        c.bpm = Number($('bpm').value);
-        c.intensity = Number($('intensity').value);
+        const c = { type: 'control', id: ++controlId };
+        for (const k of changed) {
+            c[k] = k === 'bpm' || k === 'intensity' ? Number($(k).value) : $(k).value;
+        }
         if (token()) {
             c.token = token(); // for a session that connected before the token was known
         }
+        changed.clear();
+        lastControl = c;
         send(c);
     }
 

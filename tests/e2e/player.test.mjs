@@ -96,14 +96,29 @@ test('the web listener plays, controls, reconnects and reports', { timeout: 120_
         assert.equal(status0.clients.find((c) => c.client_id === s.clientId)?.format, 'opus');
         await page.screenshot({ path: `${SHOTS}/web-listener.png`, fullPage: true });
 
-        // A control change, debounced, is acked by the node.
+        // The controls show what the node plays (its welcome), not this browser's memory.
+        const presets = await (await fetch(`${base}/api/presets`)).json();
+        const sleep = presets.presets.find((p) => p.name === 'sleep');
+        const status1 = await (await fetch(`${base}/api/status`)).json();
+        assert.equal(await page.inputValue('#preset'), status1.pending_params.preset);
+        assert.equal(Number(await page.inputValue('#bpm')), status1.pending_params.bpm);
+        // A preset, debounced, is acked by the node and brings its own tempo and intensity.
         await page.selectOption('#preset', 'sleep');
         await waitFor(page, () => window.auralis.stats().acks >= 1, 5_000, 'control_ack');
         s = await page.evaluate(() => window.auralis.stats());
         assert.equal(s.lastAck.params.preset, 'sleep');
+        assert.equal(s.lastAck.params.bpm, sleep.bpm, 'the preset\'s own tempo');
+        assert.equal(s.lastAck.params.intensity, sleep.intensity, 'the preset\'s own intensity');
+        assert.equal(Number(await page.inputValue('#bpm')), sleep.bpm, 'the slider follows');
         assert.match(await page.locator('#control-result').innerText(), /Applied at the next phrase/);
-        const remembered = await page.evaluate(() => JSON.parse(localStorage.getItem('auralis.settings')));
-        assert.equal(remembered.preset, 'sleep', 'settings are remembered in the browser');
+        // Someone else changes the music over HTTP: the page shows it within a second.
+        const t0 = Date.now();
+        const res = await fetch(`${base}/api/control`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                                                         body: JSON.stringify({ bpm: 97 }) });
+        assert.equal(res.status, 200);
+        await waitFor(page, () => document.getElementById('bpm').value === '97', 1_000, 'the page follows');
+        assert.ok(Date.now() - t0 <= 1_000);
+        assert.equal(await page.inputValue('#preset'), 'sleep', 'a tempo change keeps the preset');
 
         // The node sees what the page hears: its reports are in /api/status.
         const clientId = s.clientId;
