@@ -98,7 +98,8 @@ void NodeWatcher::scrape() {
         }
         onMetrics(reply->readAll(), now);
     });
-    if (m_tick++ % 2 == 0) {
+    {
+        // Every scrape: the controls follow a change made by anyone within one interval.
         QNetworkReply* s = m_net->get(request("/api/status", true));
         capDownload(s, kMaxStatusBytes);
         connect(s, &QNetworkReply::finished, this, [this, s] {

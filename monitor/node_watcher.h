@@ -71,7 +71,6 @@ private:
     DashboardOptions m_options;
     bool m_paused = false;
     bool m_inFlight = false;
-    int m_tick = 0;
 };
 
 } // namespace auralis::monitor

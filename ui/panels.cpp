@@ -299,17 +299,23 @@ ControlsWidget::ControlsWidget(QWidget* parent) : QWidget(parent) {
     auto* layout = new QHBoxLayout(this);
     auto* music = new QGroupBox("Node controls");
     auto* form = new QFormLayout(music);
+    // The controls show what the node plays (its /api/status) and send only what the operator
+    // changed: a preset alone brings its own tempo and intensity.
     m_preset = new QComboBox;
-    m_preset->addItems({"(keep)", "focus", "meditation", "sleep", "bright"});
+    m_preset->addItems({"focus", "meditation", "sleep", "bright"});
     m_key = new QComboBox;
-    m_key->addItems({"(keep)", "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"});
+    m_key->addItems({"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"});
     m_mode = new QComboBox;
-    m_mode->addItems({"(keep)", "aeolian", "dorian", "ionian", "lydian", "mixolydian", "phrygian"});
+    m_mode->addItems({"aeolian", "dorian", "ionian", "lydian", "mixolydian", "phrygian"});
     m_bpm = new QDoubleSpinBox;
     m_bpm->setRange(40, 120);
     m_bpm->setValue(72);
-    m_bpm->setSpecialValueText("(keep)");
     m_intensity = new QSlider(Qt::Horizontal);
+    m_preset->setObjectName("preset");
+    m_key->setObjectName("key");
+    m_mode->setObjectName("mode");
+    m_bpm->setObjectName("bpm");
+    m_intensity->setObjectName("intensity");
     m_intensity->setRange(0, 100);
     m_intensity->setValue(55);
     auto* apply = new QPushButton("Apply at next phrase");
@@ -322,21 +328,21 @@ ControlsWidget::ControlsWidget(QWidget* parent) : QWidget(parent) {
     form->addRow("&Intensity", m_intensity);
     form->addRow(apply);
     form->addRow(m_result);
-    connect(apply, &QPushButton::clicked, this, [this] {
-        QJsonObject c;
-        if (m_preset->currentIndex() > 0) {
-            c["preset"] = m_preset->currentText();
-        }
-        if (m_key->currentIndex() > 0) {
-            c["key"] = m_key->currentText();
-        }
-        if (m_mode->currentIndex() > 0) {
-            c["mode"] = m_mode->currentText();
-        }
-        c["bpm"] = m_bpm->value();
-        c["intensity"] = m_intensity->value() / 100.0;
-        emit controlRequested(c);
-    });
+    const auto mark = [this](const char* field) {
+        return [this, field] {
+            if (QString(field) == "preset") {
+                m_changed.clear(); // the preset's own tempo, intensity and mode
+            }
+            m_changed.insert(field);
+        };
+    };
+    connect(m_preset, &QComboBox::activated, this, mark("preset"));
+    connect(m_key, &QComboBox::activated, this, mark("key"));
+    connect(m_mode, &QComboBox::activated, this, mark("mode"));
+    connect(m_bpm, &QDoubleSpinBox::valueChanged, this, mark("bpm"));
+    connect(m_intensity, &QSlider::valueChanged, this, mark("intensity"));
+    connect(apply, &QPushButton::clicked, this,
+            [this] { emit controlRequested(changedControl()); });
     layout->addWidget(music);
 
     auto* node = new QGroupBox("Node");
@@ -410,7 +416,49 @@ ControlsWidget::ControlsWidget(QWidget* parent) : QWidget(parent) {
     layout->addWidget(demo);
 }
 
+QJsonObject ControlsWidget::changedControl() {
+    QJsonObject c;
+    for (const QString& field : std::as_const(m_changed)) {
+        if (field == "preset") {
+            c[field] = m_preset->currentText();
+        } else if (field == "key") {
+            c[field] = m_key->currentText();
+        } else if (field == "mode") {
+            c[field] = m_mode->currentText();
+        } else if (field == "bpm") {
+            c[field] = m_bpm->value();
+        } else if (field == "intensity") {
+            c[field] = m_intensity->value() / 100.0;
+        }
+    }
+    m_changed.clear();
+    return c;
+}
+
+void ControlsWidget::showParams(const QJsonObject& params) {
+    if (!m_changed.isEmpty() || params.isEmpty()) {
+        return; // the operator is changing something: not overwritten under their hands
+    }
+    const QSignalBlocker b1(m_bpm);
+    const QSignalBlocker b2(m_intensity);
+    m_preset->setCurrentText(params.value("preset").toString());
+    m_key->setCurrentText(params.value("key").toString());
+    m_mode->setCurrentText(params.value("mode").toString());
+    m_bpm->setValue(params.value("bpm").toDouble());
+    m_intensity->setValue(
+        static_cast<int>(std::lround(params.value("intensity").toDouble() * 100)));
+}
+
+QJsonObject ControlsWidget::shownParams() const {
+    return QJsonObject{{"preset", m_preset->currentText()},
+                       {"key", m_key->currentText()},
+                       {"mode", m_mode->currentText()},
+                       {"bpm", m_bpm->value()},
+                       {"intensity", m_intensity->value() / 100.0}};
+}
+
 void ControlsWidget::showStatus(const QJsonObject& status) {
+    showParams(status.value("pending_params").toObject());
     const QJsonObject device = status.value("device").toObject();
     m_device->setText(
         QString("%1 — %2").arg(device.value("kind").toString(), device.value("reason").toString()));

@@ -6,6 +6,7 @@
 #include "monitor/dashboard_model.h"
 
 #include <QJsonObject>
+#include <QSet>
 #include <QWidget>
 
 #include <map>
@@ -107,6 +108,11 @@ public:
     QString streamsText() const;
     QString icecastText() const;
     QString resultText() const;
+    /// The node's parameters as the controls show them (bpm, intensity, preset, key, mode).
+    QJsonObject shownParams() const;
+    /// What Apply sends now: only the fields the operator changed (a preset alone when the
+    /// preset was chosen); clears them.
+    QJsonObject changedControl();
 
 signals:
     void controlRequested(const QJsonObject& control);
@@ -117,6 +123,9 @@ signals:
     void stopDemo();
 
 private:
+    void showParams(const QJsonObject& params);
+
+    QSet<QString> m_changed; // fields the operator changed since the last Apply
     QComboBox* m_preset;
     QComboBox* m_key;
     QComboBox* m_mode;

@@ -3,11 +3,15 @@
 // per-client panels show the listeners, colours follow the thresholds, pause stops redraws,
 // controls reach the node; and the `auralis` binary does the same end to end.
 #include "../common/patience.h"
+#include "../common/sync_http.h"
 #include "client/loadgen.h"
 #include "core/node.h"
 #include "ui/main_window.h"
 
 #include <QApplication>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QPointer>
@@ -166,9 +170,34 @@ private slots:
         // counted by a receiver here, never by a spy in the watcher's thread.)
         auto* controls = window.controls();
         QVERIFY(controls->resultText().isEmpty());
-        emit controls->controlRequested(QJsonObject{{"preset", "sleep"}});
+        // The controls show what the node plays (its /api/status).
+        QTRY_COMPARE(controls->shownParams().value("preset").toString(), QString("focus"));
+        // Choosing a preset sends the preset alone: it brings its own tempo and intensity.
+        auto* preset = controls->findChild<QComboBox*>("preset");
+        QVERIFY(preset);
+        auto* bpm = controls->findChild<QDoubleSpinBox*>("bpm");
+        bpm->setValue(100); // changed, then superseded by the preset
+        preset->setCurrentText("sleep");
+        emit preset->activated(preset->currentIndex());
+        const QJsonObject sent = controls->changedControl();
+        QCOMPARE(sent, QJsonObject({{"preset", "sleep"}}));
+        emit controls->controlRequested(sent);
         QTRY_VERIFY(!controls->resultText().isEmpty());
         QVERIFY2(controls->resultText().startsWith("✔"), qPrintable(controls->resultText()));
+        const synth::MusicParams sleep = synth::presetParams(synth::Preset::Sleep);
+        QTRY_COMPARE(controls->shownParams().value("bpm").toDouble(), sleep.bpm);
+        QCOMPARE(controls->shownParams().value("intensity").toDouble(),
+                 std::round(sleep.intensity * 100) / 100);
+        // Someone else changes the music over HTTP: the dashboard follows (one scrape later).
+        QNetworkAccessManager nam;
+        QElapsedTimer followed;
+        followed.start();
+        QCOMPARE(test::syncRequest(nam, QUrl(QString("http://127.0.0.1:%1/api/control").arg(port)),
+                                   "POST", R"({"bpm": 97})")
+                     .status,
+                 200);
+        QTRY_COMPARE(controls->shownParams().value("bpm").toDouble(), 97.0);
+        qInfo("a change over HTTP showed in the dashboard after %lld ms", followed.elapsed());
 
         // Pause: scraping goes on (nothing is lost), no snapshot is published.
         QObject receiver;
