@@ -2,6 +2,7 @@
 // HTTP, and attacks that must harm no one. Every attack runs beside a bystander listener that
 // must stay whole (no gap in seq, no silence, no chunk later than 250 ms after the previous
 // one) while the node's memory grows by at most 16 MB.
+#include "../common/memory.h"
 #include "node_harness.h"
 
 #include <QFile>
@@ -56,11 +57,7 @@ void expectWhole(Bystander& b, int chunks = 15) {
 }
 
 double rssMb() {
-    QFile f("/proc/self/status");
-    f.open(QIODevice::ReadOnly);
-    const QRegularExpression re("VmRSS:\\s+(\\d+) kB");
-    const auto m = re.match(QString::fromLatin1(f.readAll()));
-    return m.captured(1).toDouble() / 1024.0;
+    return rssMbOf();
 }
 
 // One HTTP exchange on a raw socket (the request should say Connection: close); the whole
@@ -299,7 +296,8 @@ private slots:
             attackers.back()->stopReading();
         }
         expectWhole(b, 30);
-        QVERIFY2(rssMb() - rss <= 16, qPrintable(QString("+%1 MB").arg(rssMb() - rss)));
+        QVERIFY2(withinMemoryBound(rssMb() - rss, 16),
+                 qPrintable(QString("+%1 MB").arg(rssMb() - rss)));
         // Past the write deadline both are cut: what they send then meets a reset.
         for (auto& a : attackers) {
             a->startChattering();
@@ -377,7 +375,8 @@ private slots:
             flooder.sendFrame(ws::Opcode::Ping, "ping!");
         }
         QTRY_COMPARE(node->listenerCount(), 1); // only the bystander is left
-        QVERIFY2(rssMb() - rss <= 16, qPrintable(QString("+%1 MB").arg(rssMb() - rss)));
+        QVERIFY2(withinMemoryBound(rssMb() - rss, 16),
+                 qPrintable(QString("+%1 MB").arg(rssMb() - rss)));
         expectWhole(b);
     }
 

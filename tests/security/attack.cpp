@@ -3,6 +3,7 @@
 // happened — the node's answer, the bystander's largest gap between chunks and missing chunks,
 // and the node's memory. Prints a Markdown table; exits 1 when a row failed its expectation.
 //   auralis-attack AURALIS_NODE_BIN
+#include "../common/memory.h"
 #include "../core/node_harness.h"
 #include "monitor/node_watcher.h"
 
@@ -25,14 +26,6 @@ const char* kAttacker = "127.0.0.2";
 
 bool waitFor(const std::function<bool()>& done, int ms) {
     return QTest::qWaitFor(done, ms);
-}
-
-double rssMbOf(qint64 pid) {
-    QFile f(QString("/proc/%1/status").arg(pid));
-    f.open(QIODevice::ReadOnly);
-    const auto m =
-        QRegularExpression("VmRSS:\\s+(\\d+) kB").match(QString::fromLatin1(f.readAll()));
-    return m.captured(1).toDouble() / 1024.0;
 }
 
 QByteArray exchange(quint16 port, const QByteArray& request, const char* from = kAttacker) {
@@ -72,7 +65,7 @@ public:
             worst = std::max(worst, s.jitterMs[i]);
         }
         const double grew = rssMbOf(m_pid) - rss;
-        const bool whole = s.gaps == gaps && worst + 100 <= 250 && grew <= 16;
+        const bool whole = s.gaps == gaps && worst + 100 <= 250 && withinMemoryBound(grew, 16);
         Row r{tried,
               QString("%1; bystander: largest gap %2 ms, %3 chunks lost; node RSS %4%5 MB")
                   .arg(answer)
@@ -373,7 +366,7 @@ int main(int argc, char** argv) {
         watcher.stop();
         const double grew = rssMbOf(QCoreApplication::applicationPid()) - rss;
         return std::make_pair(
-            !said.isEmpty() && grew < 100,
+            !said.isEmpty() && withinMemoryBound(grew, 100),
             QString("\"%1\"; dashboard RSS +%2 MB").arg(said).arg(grew, 0, 'f', 0));
     });
 

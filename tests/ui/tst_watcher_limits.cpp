@@ -1,6 +1,7 @@
 // The dashboard's watcher treats a node as untrusted input: a /metrics of 256 MiB is cut off
 // while it arrives (memory stays bounded), the node's row says why, and another node watched
 // beside it keeps updating.
+#include "../common/memory.h"
 #include "../core/node_harness.h"
 #include "monitor/node_watcher.h"
 
@@ -12,12 +13,11 @@ using namespace auralis::test;
 
 namespace {
 
+using test::rssMbOf;
+using test::withinMemoryBound;
+
 double rssMb() {
-    QFile f("/proc/self/status");
-    f.open(QIODevice::ReadOnly);
-    const auto m =
-        QRegularExpression("VmRSS:\\s+(\\d+) kB").match(QString::fromLatin1(f.readAll()));
-    return m.captured(1).toDouble() / 1024.0;
+    return rssMbOf();
 }
 
 // Answers every request with a 256 MiB body, sent as fast as the client takes it.
@@ -75,7 +75,8 @@ private slots:
         QTRY_VERIFY(said("/metrics is larger than 32 MiB"));
         QTRY_VERIFY(said("/api/status is larger than 8 MiB"));
         QTRY_VERIFY(goodSnapshots.count() >= 5);
-        QVERIFY2(rssMb() - rss < 100, qPrintable(QString("+%1 MB").arg(rssMb() - rss)));
+        QVERIFY2(withinMemoryBound(rssMb() - rss, 100),
+                 qPrintable(QString("+%1 MB").arg(rssMb() - rss)));
         bad.stop();
         good.stop();
     }
