@@ -7,6 +7,7 @@
 #include "synth/device.h"
 #include "synth/engine.h"
 #include "synth/offline.h"
+#include "synth/pcm.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -38,9 +39,11 @@ int runRender(const QCommandLineParser& args, app::OptionReader& opts, DevicePre
               const MusicParams& params, std::uint64_t seed) {
     const QString output = args.value("output");
     if (output.isEmpty()) {
-        opts.failWith("render needs an output file: -o demo.wav");
+        opts.failWith("render needs an output file: -o demo.wav (or -o - for standard output)");
     }
-    const double seconds = opts.number("seconds", 0.001, 24 * 3600);
+    // Refused up front: a WAV file's sizes are 32-bit.
+    const double seconds = opts.number(
+        "seconds", 0.001, static_cast<double>(synth::WavWriter::kMaxFrames / kSampleRate));
     if (!opts.ok()) {
         return opts.usageError();
     }
@@ -75,7 +78,8 @@ int runRender(const QCommandLineParser& args, app::OptionReader& opts, DevicePre
     std::fprintf(stderr,
                  "wrote %s: %.1f s of 44.1 kHz stereo s16 on %s, rendering took %.3f s "
                  "(%.0fx real time)\n",
-                 qPrintable(output), audio, engine.renderer().kind(), result.renderSeconds,
+                 qPrintable(output == "-" ? QString("standard output") : output), audio,
+                 engine.renderer().kind(), result.renderSeconds,
                  result.renderSeconds > 0 ? audio / result.renderSeconds : 0.0);
     return 0;
 }
@@ -161,7 +165,7 @@ int main(int argc, char** argv) {
          "0.0.0.0"},
         {"max-clients", "serve: most listeners at once (default 256).", "n", "256"},
         {"log-level", "error, warn, info or debug (default info).", "level", "info"},
-        {{"o", "output"}, "render: WAV file to write.", "file"},
+        {{"o", "output"}, "render: WAV file to write (- for standard output).", "file"},
         {"seconds", "render: length in seconds (default 60).", "s", "60"},
         {"device", "cpu, cuda or auto (default auto: CUDA when a usable GPU exists).", "device",
          "auto"},

@@ -17,7 +17,7 @@ OfflineResult renderToWav(SynthEngine& engine, const std::string& path, double s
     }
     const auto total = static_cast<std::int64_t>(std::llround(seconds * kSampleRate));
     WavWriter wav;
-    if (!wav.open(path)) {
+    if (!wav.open(path, kSampleRate, total)) {
         result.error = wav.error();
         return result;
     }

@@ -32,15 +32,30 @@ WavWriter::~WavWriter() {
     }
 }
 
-bool WavWriter::open(const std::string& path, int sampleRate) {
-    m_path = path;
+bool WavWriter::open(const std::string& path, int sampleRate, std::int64_t frames) {
+    m_path = path == "-" ? std::string("standard output") : path;
     m_rate = sampleRate;
+    m_dataBytes = 0;
+    m_stdout = path == "-";
+    if (frames > kMaxFrames) {
+        m_error = "a WAV file holds at most " + std::to_string(kMaxFrames / sampleRate) +
+                  " s of stereo 16-bit audio at " + std::to_string(sampleRate) + " Hz";
+        return false;
+    }
+    if (m_stdout) {
+        if (frames < 0) {
+            m_error = "writing a WAV to standard output needs its length up front";
+            return false;
+        }
+        m_file = stdout;
+        m_expectedBytes = frames * kChannels * 2;
+        return writeHeader(static_cast<std::uint32_t>(m_expectedBytes));
+    }
     m_file = std::fopen(path.c_str(), "wb");
     if (m_file == nullptr) {
         m_error = "cannot create " + path + ": " + std::strerror(errno);
         return false;
     }
-    m_dataBytes = 0;
     return writeHeader(0);
 }
 
@@ -82,6 +97,18 @@ bool WavWriter::write(const std::int16_t* interleaved, std::int64_t frames) {
 
 bool WavWriter::close() {
     if (m_file == nullptr) {
+        return true;
+    }
+    if (m_stdout) {
+        m_file = nullptr;
+        if (std::fflush(stdout) != 0) {
+            m_error = std::string("cannot write standard output: ") + std::strerror(errno);
+            return false;
+        }
+        if (static_cast<std::int64_t>(m_dataBytes) != m_expectedBytes) {
+            m_error = "standard output got a different length than its WAV header says";
+            return false;
+        }
         return true;
     }
     bool ok = std::fseek(m_file, 0, SEEK_SET) == 0 &&

@@ -28,8 +28,13 @@ public:
     WavWriter(const WavWriter&) = delete;
     WavWriter& operator=(const WavWriter&) = delete;
 
-    /// Creates the file (stereo s16 at `sampleRate`); on failure returns false and sets error().
-    bool open(const std::string& path, int sampleRate = kSampleRate);
+    /// The most frames a WAV file holds (its sizes are 32-bit): 6 h 45 min at 44.1 kHz.
+    static constexpr std::int64_t kMaxFrames = (0xFFFFFFFFLL - 36) / 4; // stereo s16
+
+    /// Creates the file (stereo s16 at `sampleRate`); on failure returns false and sets
+    /// error(). "-" writes to standard output, which cannot seek back to the header: it needs
+    /// `frames`, the length up front, and exactly that many must be written.
+    bool open(const std::string& path, int sampleRate = kSampleRate, std::int64_t frames = -1);
     bool write(const std::int16_t* interleaved, std::int64_t frames);
     /// Writes the final sizes into the header and closes the file.
     bool close();
@@ -40,6 +45,8 @@ private:
     std::FILE* m_file = nullptr;
     std::uint64_t m_dataBytes = 0;
     int m_rate = kSampleRate;
+    bool m_stdout = false;
+    std::int64_t m_expectedBytes = -1; // standard output: the size its header announced
     std::string m_error;
     std::string m_path;
 };

@@ -60,6 +60,9 @@ private slots:
         QTest::newRow("log level") << QStringList{"--log-level", "loud"} << "--log-level must be";
         QTest::newRow("bpm") << QStringList{"--bpm", "500"} << "from 40 to 120";
         QTest::newRow("command") << QStringList{"dance"} << "unknown command 'dance'";
+        QTest::newRow("render longer than a WAV holds")
+            << QStringList{"render", "-o", "x.wav", "--seconds", "30000"}
+            << "--seconds must be a number from 0.001 to 24347";
         QTest::newRow("opus bitrate") << QStringList{"--opus-bitrate", "5"}
                                       << "--opus-bitrate must be an integer from 6 to 510";
         QTest::newRow("icecast scheme") << QStringList{"--icecast", "ftp://s:p@h/m.ogg"}
@@ -110,6 +113,21 @@ private slots:
         // The burst (1 s) plus about 1.5 s: whole chunks of 17 640 bytes after the header.
         QVERIFY(wav.size() > 44 + 20 * 17640);
         QCOMPARE((wav.size() - 44) % 17640, 0);
+    }
+
+    void renderWritesAWavToStandardOutput() {
+        QProcess render;
+        render.start(AURALIS_NODE_BIN,
+                     {"render", "-o", "-", "--seconds", "0.5", "--device", "cpu"});
+        QVERIFY(render.waitForFinished(kPatienceMs));
+        QCOMPARE(render.exitCode(), 0);
+        const QByteArray wav = render.readAllStandardOutput();
+        QCOMPARE(wav.size(), qsizetype{44 + 22050 * 4});
+        QVERIFY(wav.startsWith("RIFF"));
+        const auto byte = [&wav](int at) { return static_cast<uchar>(wav.at(at)); };
+        // The header announces exactly the data that follows (it cannot be patched later).
+        QCOMPARE(byte(40) | byte(41) << 8 | byte(42) << 16 | byte(43) << 24, 22050 * 4);
+        QVERIFY(render.readAllStandardError().contains("wrote standard output"));
     }
 
     void icecastUrlFromTheEnvironmentNeverShowsThePassword() {
