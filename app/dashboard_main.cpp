@@ -12,6 +12,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFile>
+#include <QIcon>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QSslCertificate>
@@ -92,6 +93,8 @@ int main(int argc, char** argv) {
     }
     app::processArguments(args, arguments);
     QApplication app(argc, argv);
+    QApplication::setOrganizationName("Auralis");
+    QApplication::setWindowIcon(QIcon(":/icons/auralis.png"));
     app::OptionReader opts(args);
     app::readLogLevel(opts);
     const int interval = opts.integer("scrape-interval", 100, 60000);
@@ -133,6 +136,16 @@ int main(int argc, char** argv) {
     watchers.setObjectName("auralis-scrapers");
     watchers.start();
     ui::MainWindow window;
+    window.setBuildDescription(
+#ifdef AURALIS_HAVE_CUDA
+        "CUDA and CPU renderers"
+#else
+        "CPU renderer (built without CUDA)"
+#endif
+    );
+    // A run with --quit-after is a scripted one: it never stops to ask.
+    window.setConfirmClose(quitAfter <= 0);
+    window.restoreSettings();
     const auto watch = [&](const QString& label, const QUrl& url, bool local = false) {
         auto* w = new monitor::NodeWatcher(url, interval);
         // Our own node on loopback is trusted as it is; others by --ca-file (or --insecure).
@@ -164,6 +177,7 @@ int main(int argc, char** argv) {
                                                          "/ws/stream)");
         if (!localWatcher) {
             localWatcher = watch("local node (" + where + ")", QUrl(watchUrl), true);
+            window.setLocalNodeIndex(window.nodeCount() - 1);
         }
         if (demoOnStart) {
             demoOnStart = false;
@@ -183,11 +197,23 @@ int main(int argc, char** argv) {
     if (!args.isSet("no-local")) {
         startLocal();
     }
-    for (const QString& url : args.values("attach")) {
+    // Nodes attached on the command line, and those attached in earlier runs (remembered
+    // without their tokens).
+    QStringList attached = args.values("attach");
+    for (const QString& url : ui::MainWindow::attachedNodes()) {
+        const bool given = std::any_of(attached.begin(), attached.end(), [&](const QString& a) {
+            return nodeLabel(nodeUrl(a)) == nodeLabel(nodeUrl(url));
+        });
+        if (!given) {
+            attached << url;
+        }
+    }
+    for (const QString& url : attached) {
         watch("attached " + nodeLabel(nodeUrl(url)), nodeUrl(url));
     }
     QObject::connect(&window, &ui::MainWindow::attachRequested, &app, [&](const QString& url) {
         watch("attached " + nodeLabel(nodeUrl(url)), nodeUrl(url));
+        ui::MainWindow::rememberAttached(nodeLabel(nodeUrl(url)));
     });
     QObject::connect(window.controls(), &ui::ControlsWidget::stopLocalNode, &app, [&] {
         window.controls()->setLocalNodeRunning(false, "stopping…");
@@ -249,6 +275,7 @@ int main(int argc, char** argv) {
                     f.write(QJsonDocument(window.report()).toJson());
                 }
             }
+            window.saveSettings();
             app.quit();
         });
     }

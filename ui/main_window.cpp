@@ -1,15 +1,22 @@
 #include "ui/main_window.h"
 
+#include <QAction>
+#include <QActionGroup>
 #include <QCheckBox>
+#include <QCloseEvent>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QInputDialog>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSettings>
 #include <QStatusBar>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -34,6 +41,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_range = new QComboBox;
     m_range->addItems({"5 m", "15 m", "1 h"});
     m_range->setAccessibleName("Time range");
+    m_range->setObjectName("range");
     bar->addWidget(m_range);
     m_pause = new QCheckBox("&Pause");
     bar->addWidget(m_pause);
@@ -64,6 +72,40 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBar()->addWidget(m_statusLine, 1);
     resize(1500, 1000);
 
+    // The menu: what a desktop application has.
+    QMenu* file = menuBar()->addMenu("&File");
+    QAction* attachAction = file->addAction("&Attach node…");
+    attachAction->setShortcut(QKeySequence::Open);
+    file->addSeparator();
+    QAction* quit = file->addAction("&Quit");
+    quit->setShortcut(QKeySequence::Quit);
+    quit->setObjectName("quit");
+    connect(quit, &QAction::triggered, this, &QWidget::close);
+    QMenu* view = menuBar()->addMenu("&View");
+    auto* ranges = new QActionGroup(this);
+    for (int i = 0; i < m_range->count(); ++i) {
+        QAction* a = view->addAction("Last " + m_range->itemText(i));
+        a->setCheckable(true);
+        a->setChecked(i == 0);
+        a->setShortcut(QKeySequence(QString("Ctrl+%1").arg(i + 1)));
+        ranges->addAction(a);
+        connect(a, &QAction::triggered, this, [this, i] { m_range->setCurrentIndex(i); });
+        connect(m_range, &QComboBox::currentIndexChanged, a,
+                [a, i](int now) { a->setChecked(now == i); });
+    }
+    view->addSeparator();
+    QAction* pause = view->addAction("&Pause");
+    pause->setCheckable(true);
+    pause->setShortcut(QKeySequence(Qt::Key_Space));
+    connect(pause, &QAction::toggled, m_pause, &QCheckBox::setChecked);
+    connect(m_pause, &QCheckBox::toggled, pause, &QAction::setChecked);
+    QMenu* help = menuBar()->addMenu("&Help");
+    connect(help->addAction("&About Auralis"), &QAction::triggered, this,
+            [this] { QMessageBox::about(this, "About Auralis", aboutText()); });
+    connect(help->addAction("About &Qt"), &QAction::triggered, this,
+            [this] { QMessageBox::aboutQt(this); });
+
+    connect(attachAction, &QAction::triggered, attach, &QPushButton::click);
     connect(attach, &QPushButton::clicked, this, [this] {
         bool ok = false;
         const QString url = QInputDialog::getText(
@@ -91,6 +133,78 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_frame.start();
 }
 
+QString MainWindow::aboutText() const {
+    return QString("<h3>Auralis %1</h3><p>An ambient synthesis node and its operations "
+                   "dashboard.</p><p>Build: %2; Qt %3 (running on Qt %4).</p>"
+                   "<p>Licences: Auralis is free software. It uses Qt (LGPL-3.0), "
+                   "prometheus-cpp (MIT), libopus, libopusenc and libogg (BSD-3-Clause)%5.</p>")
+        .arg(QCoreApplication::applicationVersion(), m_build, QT_VERSION_STR, qVersion(),
+             m_build.contains("CUDA") && !m_build.contains("without CUDA")
+                 ? ", and NVIDIA's CUDA runtime (CUDA EULA)"
+                 : "");
+}
+
+void MainWindow::restoreSettings() {
+    QSettings s;
+    restoreGeometry(s.value("window/geometry").toByteArray());
+    m_range->setCurrentIndex(std::clamp(s.value("view/range", 0).toInt(), 0, m_range->count() - 1));
+    m_restoredNode = s.value("view/node").toString();
+}
+
+void MainWindow::saveSettings() const {
+    QSettings s;
+    s.setValue("window/geometry", saveGeometry());
+    s.setValue("view/range", m_range->currentIndex());
+    if (m_current >= 0) {
+        s.setValue("view/node", m_nodes[static_cast<std::size_t>(m_current)].label);
+    }
+}
+
+QStringList MainWindow::attachedNodes() {
+    return QSettings().value("nodes/attached").toStringList();
+}
+
+void MainWindow::rememberAttached(const QString& url) {
+    QSettings s;
+    QStringList urls = s.value("nodes/attached").toStringList();
+    if (!urls.contains(url)) {
+        urls << url;
+        s.setValue("nodes/attached", urls);
+    }
+}
+
+QString MainWindow::closeQuestion() const {
+    if (m_localIndex < 0 || m_localIndex >= static_cast<int>(m_nodes.size())) {
+        return {};
+    }
+    const int listeners = m_nodes[static_cast<std::size_t>(m_localIndex)]
+                              .status.value("listeners")
+                              .toObject()
+                              .value("count")
+                              .toInt();
+    if (listeners == 0) {
+        return {};
+    }
+    return QString("%1 listener%2 connected to this computer's node. Quitting stops the music "
+                   "for %3. Quit anyway?")
+        .arg(listeners)
+        .arg(listeners == 1 ? " is" : "s are")
+        .arg(listeners == 1 ? "them" : "all of them");
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    const QString question = closeQuestion();
+    if (m_confirmClose && !question.isEmpty() &&
+        QMessageBox::question(this, "Quit Auralis?", question,
+                              QMessageBox::Yes | QMessageBox::Cancel,
+                              QMessageBox::Cancel) != QMessageBox::Yes) {
+        event->ignore();
+        return;
+    }
+    saveSettings();
+    event->accept();
+}
+
 DashboardOptions MainWindow::options() const {
     DashboardOptions o;
     const std::int64_t ranges[3] = {5 * 60'000, 15 * 60'000, 60 * 60'000};
@@ -108,6 +222,10 @@ void MainWindow::pushOptions() {
 void MainWindow::addNode(const QString& label, NodeWatcher* watcher) {
     const auto index = m_nodes.size();
     m_nodes.push_back({label, watcher, nullptr, {}, false, "connecting…", false});
+    if (!m_restoredNode.isEmpty() && label == m_restoredNode) {
+        QTimer::singleShot(
+            0, this, [this, index] { m_nodeSelect->setCurrentIndex(static_cast<int>(index)); });
+    }
     connect(watcher, &NodeWatcher::snapshot, this,
             [this, index](std::shared_ptr<const DashboardSnapshot> s) {
                 m_nodes[index].latest = std::move(s);
@@ -202,6 +320,7 @@ QJsonObject MainWindow::report() const {
                                                    {"color", m_connections->color().name()}}},
                        {"alerts", alerts},
                        {"device", m_controls->deviceText()},
+                       {"range", m_range->currentText()},
                        {"streams", m_controls->streamsText()},
                        {"icecast", m_controls->icecastText()}};
 }

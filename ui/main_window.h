@@ -27,9 +27,29 @@ public:
     /// Watches another node; the first one added is shown.
     void addNode(const QString& label, NodeWatcher* watcher);
     ControlsWidget* controls() const { return m_controls; }
+    int nodeCount() const { return static_cast<int>(m_nodes.size()); }
 
     /// What every panel shows now (tests, --report).
     QJsonObject report() const;
+
+    /// Window geometry, time range and the node shown, from QSettings (call before show()),
+    /// and saved there when the window closes. Also the attached nodes' addresses (no
+    /// tokens): attachedNodes() / setAttachedNodes().
+    void restoreSettings();
+    void saveSettings() const;
+    static QStringList attachedNodes();
+    static void rememberAttached(const QString& url);
+    /// Closing asks first while the node at `index` (the local one) has listeners.
+    void setLocalNodeIndex(int index) { m_localIndex = index; }
+    void setConfirmClose(bool confirm) { m_confirmClose = confirm; }
+    /// The question closing would ask now (empty: it would not ask).
+    QString closeQuestion() const;
+    /// Help > About: version, build (set by the app: CUDA or not), Qt, licences.
+    void setBuildDescription(const QString& build) { m_build = build; }
+    QString aboutText() const;
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
 
 signals:
     /// "Attach…" in the UI: the app creates a watcher for the URL.
@@ -66,6 +86,10 @@ private:
     QLabel* m_statusLine;
     QTimer m_frame; // batches snapshot updates into one redraw per panel
     int m_frames = 0;
+    int m_localIndex = -1;
+    bool m_confirmClose = true;
+    QString m_restoredNode; // the node label shown last time, selected when it appears
+    QString m_build = "unknown build";
 };
 
 } // namespace auralis::ui

@@ -8,6 +8,7 @@
 #include "core/node.h"
 #include "ui/main_window.h"
 
+#include <QAction>
 #include <QApplication>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -16,6 +17,7 @@
 #include <QJsonDocument>
 #include <QPointer>
 #include <QProcess>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QThread>
 #include <QtTest>
@@ -165,6 +167,18 @@ private slots:
                  QString("not configured (--icecast URL)"));
         QVERIFY(window.grab().save(QString(AURALIS_TEST_OUTPUT_DIR) + "/dashboard-test.png"));
 
+        // A desktop application: Quit is Ctrl+Q, About names the build, and closing while
+        // listeners hear this computer's node asks first.
+        auto* quit = window.findChild<QAction*>("quit");
+        QVERIFY(quit);
+        QCOMPARE(quit->shortcut(), QKeySequence(QKeySequence::Quit));
+        window.setBuildDescription("CPU renderer (built without CUDA)");
+        QVERIFY(window.aboutText().contains(QT_VERSION_STR));
+        QVERIFY(!window.aboutText().contains("CUDA EULA"));
+        QCOMPARE(window.closeQuestion(), QString()); // not the local node: nothing to ask
+        window.setLocalNodeIndex(0);
+        QTRY_VERIFY(window.closeQuestion().contains("listeners are connected to this computer"));
+
         // Controls go to the node through POST /api/control; the answer shows in the controls.
         // (Everything below is observed in this, the GUI, thread: the watcher's signals are
         // counted by a receiver here, never by a spy in the watcher's thread.)
@@ -213,6 +227,25 @@ private slots:
         scrapes = 0;
         QTRY_VERIFY(scrapes >= 3);
         QCOMPARE(snapshots, 0);
+    }
+
+    void settingsAreRememberedBetweenRuns() {
+        QTemporaryDir dir;
+        QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, dir.path());
+        QCoreApplication::setOrganizationName("AuralisTest");
+        {
+            ui::MainWindow first;
+            first.resize(900, 700);
+            first.findChild<QComboBox*>("range")->setCurrentIndex(2);
+            first.saveSettings();
+            ui::MainWindow::rememberAttached("http://10.0.0.7:8000");
+            ui::MainWindow::rememberAttached("http://10.0.0.7:8000"); // once is enough
+        }
+        ui::MainWindow second;
+        second.restoreSettings();
+        QCOMPARE(second.report().value("range").toString(), QString("1 h"));
+        QCOMPARE(second.size(), QSize(900, 700));
+        QCOMPARE(ui::MainWindow::attachedNodes(), QStringList({"http://10.0.0.7:8000"}));
     }
 
     void statColoursFollowTheThresholds() {
