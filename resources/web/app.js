@@ -565,8 +565,34 @@
         }
     }
 
+    // The choices are the node's own (/api/presets): presets, modes, keys, tempo range.
+    async function loadChoices() {
+        try {
+            const c = await (await fetch('/api/presets')).json();
+            const fill = (id, names) => {
+                const select = $(id);
+                const current = select.value;
+                select.replaceChildren(...names.map((n) => new Option(n, n)));
+                if (names.includes(current)) {
+                    select.value = current;
+                }
+            };
+            fill('preset', c.presets.map((p) => p.name));
+            fill('mode', c.modes);
+            fill('key', c.keys);
+            $('bpm').min = c.bpm.min;
+            $('bpm').max = c.bpm.max;
+            if (stats.params) {
+                showParams(stats.params);
+            }
+        } catch (e) {
+            // The built-in lists stay.
+        }
+    }
+
     takeTokenFromUrl();
     loadSettings();
+    loadChoices();
     $('token-form').addEventListener('submit', useToken);
     $('toggle').addEventListener('click', toggle);
     $('controls').addEventListener('input', scheduleControl);

@@ -101,6 +101,9 @@ test('the web listener plays, controls, reconnects and reports', { timeout: 120_
         // The controls show what the node plays (its welcome), not this browser's memory.
         const presets = await (await fetch(`${base}/api/presets`)).json();
         const sleep = presets.presets.find((p) => p.name === 'sleep');
+        assert.deepEqual(await page.$$eval('#preset option', (os) => os.map((o) => o.value)),
+                         presets.presets.map((p) => p.name), 'the node\'s presets');
+        assert.deepEqual(await page.$$eval('#mode option', (os) => os.map((o) => o.value)), presets.modes);
         const status1 = await (await fetch(`${base}/api/status`)).json();
         assert.equal(await page.inputValue('#preset'), status1.pending_params.preset);
         assert.equal(Number(await page.inputValue('#bpm')), status1.pending_params.bpm);
@@ -119,7 +122,7 @@ test('the web listener plays, controls, reconnects and reports', { timeout: 120_
                                                          body: JSON.stringify({ bpm: 97 }) });
         assert.equal(res.status, 200);
         await waitFor(page, () => document.getElementById('bpm').value === '97', 10_000, 'the page follows');
-        console.log(`# a change over HTTP showed in the page after ${Date.now() - t0} ms (pushed: params)`);
+        console.log(`a change over HTTP showed in the page after ${Date.now() - t0} ms (pushed: params)`);
         assert.equal(await page.inputValue('#preset'), 'sleep', 'a tempo change keeps the preset');
 
         // The node sees what the page hears: its reports are in /api/status.
