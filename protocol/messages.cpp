@@ -121,11 +121,16 @@ QJsonObject toJson(const Pong& m) {
         {"type", "pong"}, {"client_time", m.clientTime}, {"server_time", num(m.serverTimeMs)}};
 }
 
+template <class Change>
+QJsonObject changeJson(const char* type, const Change& m) {
+    return QJsonObject{{"type", type},
+                       {"params", paramsJson(m.params)},
+                       {"applies_at_ms", m.appliesAtMs},
+                       {"applies_at_seq", num(m.appliesAtSeq)}};
+}
+
 QJsonObject toJson(const ControlAck& m) {
-    QJsonObject o{{"type", "control_ack"},
-                  {"params", paramsJson(m.params)},
-                  {"applies_at_ms", m.appliesAtMs},
-                  {"applies_at_seq", num(m.appliesAtSeq)}};
+    QJsonObject o = changeJson("control_ack", m);
     if (!m.id.isUndefined()) {
         o["id"] = m.id;
     }
@@ -133,10 +138,7 @@ QJsonObject toJson(const ControlAck& m) {
 }
 
 QJsonObject toJson(const ParamsChanged& m) {
-    return QJsonObject{{"type", "params"},
-                       {"params", paramsJson(m.params)},
-                       {"applies_at_ms", m.appliesAtMs},
-                       {"applies_at_seq", num(m.appliesAtSeq)}};
+    return changeJson("params", m);
 }
 
 QJsonObject toJson(const Shutdown& m) {
@@ -269,27 +271,30 @@ std::optional<Pong> parsePong(const QJsonObject& o) {
     return m;
 }
 
-std::optional<ControlAck> parseControlAck(const QJsonObject& o) {
-    ControlAck m;
+// What a control_ack and a params push share: the full new set and where it applies.
+template <class Change>
+bool readChange(const QJsonObject& o, const char* type, Change& m) {
     const auto params = parseParams(o.value("params").toObject());
-    if (!isType(o, "control_ack") || !params || !readNumber(o, "applies_at_ms", m.appliesAtMs) ||
+    if (!isType(o, type) || !params || !readNumber(o, "applies_at_ms", m.appliesAtMs) ||
         !readInteger(o, "applies_at_seq", m.appliesAtSeq, 0, kMaxExact)) {
-        return std::nullopt;
+        return false;
     }
     m.params = *params;
+    return true;
+}
+
+std::optional<ControlAck> parseControlAck(const QJsonObject& o) {
+    ControlAck m;
+    if (!readChange(o, "control_ack", m)) {
+        return std::nullopt;
+    }
     m.id = o.value("id");
     return m;
 }
 
 std::optional<ParamsChanged> parseParamsChanged(const QJsonObject& o) {
     ParamsChanged m;
-    const auto params = parseParams(o.value("params").toObject());
-    if (!isType(o, "params") || !params || !readNumber(o, "applies_at_ms", m.appliesAtMs) ||
-        !readInteger(o, "applies_at_seq", m.appliesAtSeq, 0, kMaxExact)) {
-        return std::nullopt;
-    }
-    m.params = *params;
-    return m;
+    return readChange(o, "params", m) ? std::optional(m) : std::nullopt;
 }
 
 std::optional<Shutdown> parseShutdown(const QJsonObject& o) {

@@ -223,16 +223,28 @@ async function listenAndHear(page, url) {
     return s;
 }
 
-test('over plain http from another machine the page still plays', { timeout: 60_000 }, async () => {
-    // What a listener on the LAN gets: http://auralis.lan:PORT/, not a secure context, so no
-    // AudioWorklet and no WebCodecs. The name resolves to this machine inside Chromium only.
-    const node = await startNode(0, {}, ['--allow-host', 'auralis.lan']);
+// A node and a headless Chromium for one test, both ended whatever happens.
+async function withNodeAndBrowser({ nodeArgs = [], browserArgs = [] }, body) {
+    const node = await startNode(0, {}, nodeArgs);
     const browser = await chromium.launch({
         executablePath: CHROMIUM, headless: true,
         args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox', '--disable-gpu',
-               '--disable-background-networking', '--host-resolver-rules=MAP auralis.lan 127.0.0.1'],
+               '--disable-background-networking', ...browserArgs],
     });
     try {
+        await body(node, browser);
+    } finally {
+        await browser.close();
+        node.child.kill('SIGTERM');
+    }
+}
+
+test('over plain http from another machine the page still plays', { timeout: 60_000 }, async () => {
+    // What a listener on the LAN gets: http://auralis.lan:PORT/, not a secure context, so no
+    // AudioWorklet and no WebCodecs. The name resolves to this machine inside Chromium only.
+    await withNodeAndBrowser({ nodeArgs: ['--allow-host', 'auralis.lan'],
+                               browserArgs: ['--host-resolver-rules=MAP auralis.lan 127.0.0.1'] },
+                             async (node, browser) => {
         const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
         const s = await listenAndHear(page, `http://auralis.lan:${node.port}/`);
         assert.equal(await page.evaluate(() => window.isSecureContext), false);
@@ -240,18 +252,11 @@ test('over plain http from another machine the page still plays', { timeout: 60_
         assert.equal(s.format, 'binary', 'PCM: no decoder outside a secure context');
         assert.match(await page.locator('#path').innerText(), /not a secure context/);
         await page.screenshot({ path: `${SHOTS}/web-listener-lan.png`, fullPage: true });
-    } finally {
-        await browser.close();
-        node.child.kill('SIGTERM');
-    }
+    });
 });
 
 test('a plain <audio> element plays /stream.ogg', { timeout: 60_000 }, async () => {
-    const node = await startNode();
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-                                            args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox',
-                                                   '--disable-gpu', '--disable-background-networking'] });
-    try {
+    await withNodeAndBrowser({}, async (node, browser) => {
         const page = await browser.newPage();
         await page.goto(`http://127.0.0.1:${node.port}/`);
         // The browser's own demuxer and decoder, no code of ours: it must play and keep playing.
@@ -267,34 +272,24 @@ test('a plain <audio> element plays /stream.ogg', { timeout: 60_000 }, async () 
                                    { timeout: 20_000, polling: 200 });
         const a = await page.evaluate(() => {
             const el = document.getElementById('ogg');
-            return { error: el.error && el.error.message, paused: el.paused, time: el.currentTime };
+            return { error: el.error && el.error.message, paused: el.paused };
         });
         assert.equal(a.error, null);
         assert.equal(a.paused, false);
         const status = await (await fetch(`http://127.0.0.1:${node.port}/api/status`)).json();
         assert.equal(status.http_stream.count, 1, 'counted as a /stream.ogg listener');
-    } finally {
-        await browser.close();
-        node.child.kill('SIGTERM');
-    }
+    });
 });
 
 test('where WebCodecs is missing the page takes PCM', { timeout: 60_000 }, async () => {
-    const node = await startNode();
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-                                            args: ['--autoplay-policy=no-user-gesture-required', '--no-sandbox',
-                                                   '--disable-gpu', '--disable-background-networking'] });
-    try {
+    await withNodeAndBrowser({}, async (node, browser) => {
         const page = await browser.newPage();
         await page.addInitScript(() => { delete window.AudioDecoder; });
         const s = await listenAndHear(page, `http://127.0.0.1:${node.port}/`);
         assert.equal(s.format, 'binary');
         assert.equal(s.path, 'worklet');
         assert.ok(Math.abs(s.kbps - 1413.8) < 1, `PCM: 1411 kbit/s and the header (${s.kbps})`);
-    } finally {
-        await browser.close();
-        node.child.kill('SIGTERM');
-    }
+    });
 });
 
 test('the worklet keeps pitch and speed at a 48 kHz device rate', { timeout: 60_000 }, async () => {
