@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <QtGlobal>
+
 #include <dirent.h>
 #include <fstream>
 #include <sstream>
@@ -214,6 +216,19 @@ NodeMetrics::NodeMetrics() : m_registry(std::make_shared<prometheus::Registry>()
                                         .Help("/stream.ogg listeners disconnected for not reading")
                                         .Register(r)
                                         .Add({});
+}
+
+void NodeMetrics::setBuildInfo(const std::string& version, const std::string& device,
+                               bool cudaBuild) {
+    prometheus::BuildGauge()
+        .Name("auralis_build_info")
+        .Help("The node's version, the device rendering, whether CUDA was compiled in, and Qt")
+        .Register(*m_registry)
+        .Add({{"version", version},
+              {"device", device},
+              {"cuda_build", cudaBuild ? "true" : "false"},
+              {"qt", qVersion()}})
+        .Set(1);
 }
 
 void NodeMetrics::enableIcecast() {

@@ -55,6 +55,8 @@ public:
     const StreamCounters& stream() const { return m_stream; }
     /// Registers the Icecast series (a node with --icecast); until then they are absent.
     void enableIcecast();
+    /// auralis_build_info{version, device, cuda_build, qt} 1 (set once, at start).
+    void setBuildInfo(const std::string& version, const std::string& device, bool cudaBuild);
     void sendError(SendError kind) { m_sendErrors[static_cast<int>(kind)]->Increment(); }
 
     /// The series of one listener, created when it joins and removed when it leaves.

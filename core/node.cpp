@@ -169,6 +169,13 @@ bool Node::start(QString* error) {
         updateOpusDemand();
     }
     const auto st = m_scheduler->stats();
+    m_metrics->setBuildInfo(AURALIS_VERSION, st.deviceKind,
+#ifdef AURALIS_HAVE_CUDA
+                            true
+#else
+                            false
+#endif
+    );
     qCInfo(lcNode).noquote() << QString("listening on %1:%2, device %3 (%4)")
                                     .arg(m_config.bind.toString())
                                     .arg(port())

@@ -1,5 +1,6 @@
 #include "ui/panels.h"
 
+#include "monitor/axis.h"
 #include "monitor/node_status.h"
 
 #include <QAreaSeries>
@@ -83,7 +84,7 @@ ChartPanelWidget::ChartPanelWidget(const QString& title, std::vector<Band> bands
     m_x->setLabelsColor(kText);
     m_y = new QValueAxis;
     m_y->setLabelsColor(kText);
-    m_y->setLabelFormat("%.3g");
+    m_y->setLabelFormat("%g");
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_y, Qt::AlignLeft);
     for (const Band& b : m_bands) {
@@ -170,13 +171,19 @@ void ChartPanelWidget::show(const ChartPanel& panel, std::int64_t nowMs, std::in
             top = std::max(top, b.to);
         }
     }
-    top = top <= 0 ? 1 : top * 1.15;
-    m_y->setRange(0, top);
-    const double x0 = static_cast<double>(nowMs - rangeMs);
-    const double x1 = static_cast<double>(nowMs);
-    m_x->setRange(QDateTime::fromMSecsSinceEpoch(nowMs - rangeMs),
-                  QDateTime::fromMSecsSinceEpoch(nowMs));
-    m_x->setFormat(rangeMs <= 15 * 60'000 ? "HH:mm:ss" : "HH:mm");
+    // Round ticks: 1-2-5 steps from 0, and whole minutes.
+    const ValueAxis y = niceValueAxis(top <= 0 ? 1 : top * 1.05);
+    top = y.max;
+    m_y->setRange(0, y.max);
+    m_y->setTickType(QValueAxis::TicksDynamic);
+    m_y->setTickAnchor(0);
+    m_y->setTickInterval(y.step);
+    const TimeAxis t = roundTimeAxis(nowMs, rangeMs);
+    const double x0 = static_cast<double>(t.minMs);
+    const double x1 = static_cast<double>(t.maxMs);
+    m_x->setRange(QDateTime::fromMSecsSinceEpoch(t.minMs), QDateTime::fromMSecsSinceEpoch(t.maxMs));
+    m_x->setTickCount(t.ticks);
+    m_x->setFormat("HH:mm");
     for (std::size_t i = 0; i < m_bands.size(); ++i) {
         const double from = m_bands[i].from;
         const double to = std::min(m_bands[i].to, top);

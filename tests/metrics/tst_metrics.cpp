@@ -117,6 +117,12 @@ private slots:
             }
         }
         QCOMPARE(e.value("buffer_depth_chunks", {{"client_id", "alice"}}) > 0, true);
+        const QList<Sample> build = e.find("auralis_build_info");
+        QCOMPARE(build.size(), 1);
+        QCOMPARE(build[0].value, 1.0);
+        QCOMPARE(build[0].labels.value("version"), QString(AURALIS_VERSION));
+        QCOMPARE(build[0].labels.value("device"), QString("cpu"));
+        QVERIFY(build[0].labels.contains("cuda_build") && build[0].labels.contains("qt"));
         QStringList kinds;
         for (const Sample& s : e.find("websocket_send_errors_total")) {
             kinds << s.labels.value("error_type");
