@@ -6,6 +6,7 @@
 #   make format            apply .clang-format
 #   make stress-test       the whole suite 5 times in a row beside two CPU-bound processes
 #   make attack            the attack table against a live node (docs/security.md)
+#   make package           the Debian package (build/auralis_VERSION_ARCH.deb)
 # Variables: CUDA=AUTO|ON|OFF, BUILD_TYPE (Release; RelWithDebInfo with SANITIZE=1), JOBS=2,
 # ARGS="..." (for run). The project's builds treat warnings as errors (AURALIS_WERROR=ON);
 # `make test` builds Release, what packagers build, so it also proves that build compiles.
@@ -28,7 +29,7 @@ endif
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAURALIS_CUDA=$(CUDA) \
                -DAURALIS_SANITIZE=$(SAN_FLAG) -DAURALIS_WERROR=ON $(EXTRA_CMAKE_FLAGS)
 
-.PHONY: run test stress-test attack bench build configure deps-run deps-test format clean
+.PHONY: run test stress-test attack bench build configure deps-run deps-test format clean package
 
 deps-run:
 	@packaging/install-deps.sh run
@@ -44,6 +45,11 @@ configure:
 
 build: deps-run configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+package: deps-run configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	@cd $(BUILD_DIR) && cpack -G DEB
+	@ls $(BUILD_DIR)/auralis_*.deb
 
 test: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)

@@ -11,11 +11,12 @@ RUN_PKGS=(
   cmake ninja-build g++ pkg-config
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
   prometheus-cpp-dev libopus-dev libopusenc-dev libogg-dev
+  dpkg-dev
 )
 # Running the test suite and benchmarks.
 TEST_PKGS=(
   libbenchmark-dev prometheus xvfb xauth clang libclang-rt-14-dev chromium openssl
-  opus-tools icecast2
+  opus-tools icecast2 lintian man-db desktop-file-utils
 )
 
 pkgs=("${RUN_PKGS[@]}")
