@@ -75,7 +75,6 @@ private:
     QByteArray m_response; // the server's answer to the PUT, until its blank line
     State m_state = State::Stopped;
     int m_attempt = 0;
-    bool m_everConnected = false;
     qint64 m_streamingSinceUs = 0;
     std::uint64_t m_sentBytes = 0;
     std::uint64_t m_reconnects = 0;

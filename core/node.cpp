@@ -6,7 +6,6 @@
 #include "core/node_api.h"
 #include "core/ogg_listener.h"
 #include "core/pacing_queue.h"
-#include "core/tcp_close.h"
 #include "core/ws_connection.h"
 #include "protocol/control.h"
 #include "protocol/messages.h"
