@@ -6,6 +6,7 @@
 #include "client/loadgen.h"
 #include "core/node_host.h"
 #include "monitor/node_watcher.h"
+#include "player/local_player.h"
 #include "ui/main_window.h"
 
 #include <QApplication>
@@ -80,6 +81,8 @@ int main(int argc, char** argv) {
         {"screenshot", "Save a screenshot of the window to FILE (after --quit-after).", "file"},
         {"report", "Write what the panels show as JSON to FILE (after --quit-after).", "file"},
         {"quit-after", "Quit after S seconds.", "s"},
+        {"mute", "Start with the local player muted (Listen: it still streams, unmute is "
+                 "instant)."},
         {"log-level", "error, warn, info or debug (default warn).", "level", "warn"},
     });
     app::addMusicOptions(args);
@@ -263,6 +266,15 @@ int main(int argc, char** argv) {
                                           "cannot run auralis-client: " + demo.errorString());
     });
 
+    // Listening here: a player of the node shown, in its own thread (audio never waits for a
+    // redraw).
+    QThread audio;
+    audio.setObjectName("auralis-audio");
+    audio.start();
+    auto* player = new player::LocalPlayer;
+    player->moveToThread(&audio);
+    window.setPlayer(player, args.isSet("mute"));
+
     window.show();
     if (quitAfter > 0) {
         QTimer::singleShot(static_cast<int>(quitAfter * 1000), &app, [&] {
@@ -283,6 +295,15 @@ int main(int argc, char** argv) {
     const int rc = QApplication::exec();
     demo.terminate();
     demo.waitForFinished(3000);
+    QMetaObject::invokeMethod(
+        player,
+        [player] {
+            player->stop();
+            delete player;
+        },
+        Qt::BlockingQueuedConnection);
+    audio.quit();
+    audio.wait();
     watchers.quit();
     watchers.wait();
     return rc;

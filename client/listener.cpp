@@ -255,7 +255,15 @@ void ListenerClient::onAudio(qint64 seq, const QByteArray& pcm, bool underrun) {
     emit audio(seq, pcm, underrun);
 }
 
+void ListenerClient::setPlayout(double bufferMs, std::uint64_t underruns) {
+    m_stats.bufferMs = bufferMs;
+    m_stats.playoutUnderruns = underruns;
+}
+
 void ListenerClient::updatePlayout(qint64 nowUs) {
+    if (m_options.externalPlayout) {
+        return;
+    }
     if (m_playing) {
         m_playedMs += static_cast<double>(nowUs - m_playClockUs) / 1000.0;
         if (m_playedMs > m_receivedMs) {

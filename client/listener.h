@@ -65,6 +65,9 @@ public:
         bool insecure = false;                 // wss: accept any certificate (testing)
         QString token;                         // the operator token (?token=), if any
         bool decodeOpus = true; // format=opus: decode to PCM (a load generator need not)
+        /// The owner plays the audio and tells the buffer and underruns it really has
+        /// (setPlayout()); the client's own playout model is off.
+        bool externalPlayout = false;
     };
 
     ListenerClient(Options options, const Clock& clock, QObject* parent = nullptr);
@@ -79,6 +82,9 @@ public:
     int targetMs() const { return m_targetMs; }
     /// Sends {"type": ..., ...} to the node.
     void send(const QJsonObject& message);
+    /// With Options::externalPlayout: what the real playout holds and how often it ran dry,
+    /// reported to the node and kept in stats().
+    void setPlayout(double bufferMs, std::uint64_t underruns);
 
 
 signals:

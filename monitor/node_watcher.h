@@ -37,6 +37,8 @@ public:
     void setTrust(const QList<QSslCertificate>& caCertificates, bool insecure);
 
     QUrl base() const { return m_base; }
+    QList<QSslCertificate> caCertificates() const { return m_ca; }
+    bool insecure() const { return m_insecure; }
     bool hasToken() const { return !m_token.isEmpty(); }
 
 public slots:

@@ -9,14 +9,14 @@ what=${1:-run}
 # Building and running the node, the client and the desktop app.
 RUN_PKGS=(
   cmake ninja-build g++ pkg-config
-  qt6-base-dev qt6-charts-dev libqt6opengl6-dev libgl-dev
+  qt6-base-dev qt6-charts-dev qt6-multimedia-dev libqt6opengl6-dev libgl-dev
   prometheus-cpp-dev libopus-dev libopusenc-dev libogg-dev
   dpkg-dev
 )
 # Running the test suite and benchmarks.
 TEST_PKGS=(
   libbenchmark-dev prometheus xvfb xauth clang libclang-rt-14-dev chromium openssl
-  opus-tools icecast2 lintian man-db desktop-file-utils
+  opus-tools icecast2 lintian man-db desktop-file-utils pulseaudio pulseaudio-utils
 )
 
 pkgs=("${RUN_PKGS[@]}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The module map as a test: every #include "DIR/..." in a module must name a module it may
 # depend on. Lower modules never include higher ones; the node (core) and the listener side
-# (client) never include each other; the dashboard (monitor, ui) reaches nodes only over HTTP.
+# (client) never include each other; the dashboard (monitor, ui) reaches nodes only over HTTP,
+# and listens like any listener (player, over the stream's WebSocket).
 #   tests/layering.sh SOURCE_DIR
 set -uo pipefail
 cd "${1:?usage: tests/layering.sh SOURCE_DIR}"
@@ -11,8 +12,9 @@ declare -A allowed=(
   [core]="core protocol synth"
   [client]="client protocol synth"
   [monitor]="monitor"
-  [ui]="ui monitor"
-  [app]="app ui monitor core client protocol synth"
+  [player]="player client protocol synth"
+  [ui]="ui monitor player"
+  [app]="app ui monitor player core client protocol synth"
 )
 status=0
 for module in "${!allowed[@]}"; do

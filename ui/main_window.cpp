@@ -45,6 +45,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     bar->addWidget(m_range);
     m_pause = new QCheckBox("&Pause");
     bar->addWidget(m_pause);
+    bar->addSpacing(20);
+    m_listen = new PlayerWidget;
+    bar->addWidget(m_listen);
     bar->addStretch(1);
     root->addLayout(bar);
 
@@ -93,6 +96,22 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         connect(m_range, &QComboBox::currentIndexChanged, a,
                 [a, i](int now) { a->setChecked(now == i); });
     }
+    QMenu* listenMenu = menuBar()->addMenu("&Listen");
+    QAction* playAction = listenMenu->addAction("&Play here");
+    playAction->setObjectName("play");
+    playAction->setCheckable(true);
+    playAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    connect(playAction, &QAction::triggered, this,
+            [this](bool on) { on ? m_listen->play() : m_listen->stop(); });
+    QAction* muteAction = listenMenu->addAction("&Mute");
+    muteAction->setCheckable(true);
+    muteAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    connect(muteAction, &QAction::triggered, m_listen, &PlayerWidget::setMuted);
+    connect(m_listen, &PlayerWidget::stateChanged, this,
+            [playAction, muteAction](const player::PlayerState& st) {
+                playAction->setChecked(st.wanted);
+                muteAction->setChecked(st.muted);
+            });
     view->addSeparator();
     QAction* pause = view->addAction("&Pause");
     pause->setCheckable(true);
@@ -149,14 +168,31 @@ void MainWindow::restoreSettings() {
     restoreGeometry(s.value("window/geometry").toByteArray());
     m_range->setCurrentIndex(std::clamp(s.value("view/range", 0).toInt(), 0, m_range->count() - 1));
     m_restoredNode = s.value("view/node").toString();
+    m_listen->setVolume(std::clamp(s.value("listen/volume", 100).toInt(), 0, 100));
 }
 
 void MainWindow::saveSettings() const {
     QSettings s;
     s.setValue("window/geometry", saveGeometry());
     s.setValue("view/range", m_range->currentIndex());
+    s.setValue("listen/volume", m_listen->volume());
+    if (m_listen->player()) {
+        s.setValue("listen/playing", m_listen->wantsToPlay());
+    }
     if (m_current >= 0) {
         s.setValue("view/node", m_nodes[static_cast<std::size_t>(m_current)].label);
+    }
+}
+
+void MainWindow::setPlayer(player::LocalPlayer* player, bool muted) {
+    m_listen->setMuted(muted);
+    m_listen->setPlayer(player);
+    if (m_current >= 0) {
+        const NodeWatcher* w = m_nodes[static_cast<std::size_t>(m_current)].watcher;
+        m_listen->setSource(w->base(), w->caCertificates(), w->insecure());
+    }
+    if (QSettings().value("listen/playing", true).toBool()) {
+        m_listen->play();
     }
 }
 
@@ -260,8 +296,10 @@ void MainWindow::select(int index) {
     if (m_nodeSelect->currentIndex() != index) {
         m_nodeSelect->setCurrentIndex(index);
     }
-    m_nodes[static_cast<std::size_t>(index)].dirty = true;
-    m_controls->showStatus(m_nodes[static_cast<std::size_t>(index)].status);
+    NodeView& n = m_nodes[static_cast<std::size_t>(index)];
+    n.dirty = true;
+    m_controls->showStatus(n.status);
+    m_listen->setSource(n.watcher->base(), n.watcher->caCertificates(), n.watcher->insecure());
 }
 
 void MainWindow::onFrame() {
@@ -289,6 +327,22 @@ void MainWindow::onFrame() {
     m_alerts->show(s.alerts);
     ++m_frames;
 }
+
+namespace {
+QJsonObject listenReport(const PlayerWidget* listen) {
+    const player::PlayerState& st = listen->lastState();
+    return QJsonObject{{"playing", st.wanted},
+                       {"audible", st.audible},
+                       {"muted", st.muted},
+                       {"volume", st.volume},
+                       {"node", st.node},
+                       {"client_id", st.clientId},
+                       {"buffer_ms", st.bufferMs},
+                       {"target_ms", st.targetMs},
+                       {"underruns", static_cast<double>(st.underruns)},
+                       {"status", listen->statusText()}};
+}
+} // namespace
 
 QJsonObject MainWindow::report() const {
     const auto panel = [](const ChartPanelWidget* p) {
@@ -322,7 +376,8 @@ QJsonObject MainWindow::report() const {
                        {"device", m_controls->deviceText()},
                        {"range", m_range->currentText()},
                        {"streams", m_controls->streamsText()},
-                       {"icecast", m_controls->icecastText()}};
+                       {"icecast", m_controls->icecastText()},
+                       {"listen", listenReport(m_listen)}};
 }
 
 } // namespace auralis::ui

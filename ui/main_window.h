@@ -5,6 +5,7 @@
 
 #include "monitor/node_watcher.h"
 #include "ui/panels.h"
+#include "ui/player_widget.h"
 
 #include <QJsonObject>
 #include <QMainWindow>
@@ -27,6 +28,10 @@ public:
     /// Watches another node; the first one added is shown.
     void addNode(const QString& label, NodeWatcher* watcher);
     ControlsWidget* controls() const { return m_controls; }
+    PlayerWidget* listen() const { return m_listen; }
+    /// Plays the node shown through `player` (its own thread, not owned): starts playing
+    /// unless the operator stopped it last time; `muted` starts muted (--mute).
+    void setPlayer(player::LocalPlayer* player, bool muted);
     int nodeCount() const { return static_cast<int>(m_nodes.size()); }
 
     /// What every panel shows now (tests, --report).
@@ -80,6 +85,7 @@ private:
     StatPanelWidget* m_connections;
     AlertsPanelWidget* m_alerts;
     ControlsWidget* m_controls;
+    PlayerWidget* m_listen;
     QComboBox* m_nodeSelect;
     QComboBox* m_range;
     QCheckBox* m_pause;

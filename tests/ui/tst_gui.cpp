@@ -318,6 +318,9 @@ private slots:
         QProcess app;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert("QT_QPA_PLATFORM", "offscreen");
+        env.insert("XDG_CONFIG_HOME", dir.filePath("config")); // not the user's settings
+        // No sound server: the app's own player stays off (tst_listen plays).
+        env.insert("PULSE_SERVER", "unix:" + dir.filePath("no-sound-server"));
         app.setProcessEnvironment(env);
         app.start(AURALIS_APP_BIN,
                   {"--port", "0", "--bind", "127.0.0.1", "--device", "cpu", "--demo", "3",
