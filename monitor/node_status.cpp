@@ -1,5 +1,9 @@
 #include "monitor/node_status.h"
 
+#include <QJsonArray>
+
+#include <algorithm>
+
 namespace auralis::monitor {
 
 namespace {
@@ -48,6 +52,65 @@ QString icecastText(const QJsonObject& status) {
         text += QString(" (retry in %1 s)").arg(ice.value("retry_in_ms").toDouble() / 1000, 0, 'f', 1);
     }
     return text + " (" + counts + ")";
+}
+
+namespace {
+
+// A choice's name: a short word of letters, digits, '#', '-' or '_'.
+bool isName(const QString& s) {
+    if (s.isEmpty() || s.size() > 32) {
+        return false;
+    }
+    return std::all_of(s.begin(), s.end(), [](QChar c) {
+        return c.isLetterOrNumber() || c == '#' || c == '-' || c == '_';
+    });
+}
+
+std::optional<QStringList> names(const QJsonValue& v) {
+    const QJsonArray a = v.toArray();
+    if (a.isEmpty() || a.size() > 64) {
+        return std::nullopt;
+    }
+    QStringList out;
+    for (const QJsonValue& e : a) {
+        if (!isName(e.toString())) {
+            return std::nullopt;
+        }
+        out << e.toString();
+    }
+    return out;
+}
+
+} // namespace
+
+std::optional<ControlChoices> parseChoices(const QJsonObject& o) {
+    ControlChoices c;
+    const auto keys = names(o.value("keys"));
+    const auto modes = names(o.value("modes"));
+    const QJsonArray presets = o.value("presets").toArray();
+    const QJsonObject bpm = o.value("bpm").toObject();
+    c.minBpm = bpm.value("min").toDouble(-1);
+    c.maxBpm = bpm.value("max").toDouble(-1);
+    if (!keys || !modes || presets.isEmpty() || presets.size() > 64 || !(c.minBpm > 0) ||
+        !(c.maxBpm > c.minBpm) || c.maxBpm > 1000) {
+        return std::nullopt;
+    }
+    c.keys = *keys;
+    c.modes = *modes;
+    for (const QJsonValue& v : presets) {
+        const QJsonObject p = v.toObject();
+        ControlChoices::Preset preset{p.value("name").toString(), p.value("mode").toString(),
+                                      p.value("bpm").toDouble(), p.value("intensity").toDouble()};
+        if (!isName(preset.name) || !c.modes.contains(preset.mode)) {
+            return std::nullopt;
+        }
+        c.presets.push_back(preset);
+    }
+    return c;
+}
+
+QString presetSummary(const ControlChoices::Preset& p) {
+    return QString("%1 BPM · intensity %2 · %3").arg(p.bpm).arg(p.intensity, 0, 'f', 2).arg(p.mode);
 }
 
 } // namespace auralis::monitor

@@ -30,6 +30,7 @@ bool tooLarge(const QNetworkReply* reply) {
 
 NodeWatcher::NodeWatcher(QUrl base, int intervalMs, QObject* parent)
     : QObject(parent), m_base(std::move(base)) {
+    qRegisterMetaType<ControlChoices>();
     const QUrlQuery query(m_base);
     m_token = query.queryItemValue("token").toUtf8();
     m_base.setQuery(QString());
@@ -92,6 +93,7 @@ void NodeWatcher::scrape() {
             return;
         }
         if (reply->error() != QNetworkReply::NoError) {
+            m_haveChoices = false;
             emit reachability(false, reply->errorString());
             publish(now);
             return;
@@ -113,9 +115,34 @@ void NodeWatcher::scrape() {
             const QJsonObject o = QJsonDocument::fromJson(s->readAll()).object();
             if (s->error() == QNetworkReply::NoError && !o.isEmpty()) {
                 emit statusUpdated(o);
+                fetchChoices();
             }
         });
     }
+}
+
+void NodeWatcher::fetchChoices() {
+    if (m_haveChoices || m_choicesInFlight) {
+        return;
+    }
+    m_choicesInFlight = true;
+    QNetworkReply* p = m_net->get(request("/api/presets", false));
+    capDownload(p, kMaxStatusBytes);
+    connect(p, &QNetworkReply::finished, this, [this, p] {
+        p->deleteLater();
+        m_choicesInFlight = false;
+        if (p->error() != QNetworkReply::NoError || tooLarge(p)) {
+            return; // asked again after the next status
+        }
+        if (const auto choices = parseChoices(QJsonDocument::fromJson(p->readAll()).object())) {
+            m_haveChoices = true;
+            emit choicesUpdated(*choices);
+        } else {
+            m_haveChoices = true; // not asked every second: the controls keep their own lists
+            emit reachability(true, "the node's /api/presets is not understood: the controls "
+                                    "offer the built-in choices");
+        }
+    });
 }
 
 void NodeWatcher::onMetrics(const QByteArray& body, qint64 atMs) {

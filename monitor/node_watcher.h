@@ -5,6 +5,7 @@
 #pragma once
 
 #include "monitor/dashboard_model.h"
+#include "monitor/node_status.h"
 
 #include <QJsonObject>
 #include <QObject>
@@ -52,12 +53,16 @@ public slots:
 signals:
     void snapshot(std::shared_ptr<const auralis::monitor::DashboardSnapshot> snapshot);
     void statusUpdated(const QJsonObject& status);
+    /// The node's control choices (/api/presets): fetched once it answers, and again after it
+    /// was unreachable (a restarted node may be another version).
+    void choicesUpdated(const auralis::monitor::ControlChoices& choices);
     /// false with the reason while the node cannot be reached or answers garbage.
     void reachability(bool reachable, const QString& detail);
     void controlResult(bool ok, const QString& message);
 
 private:
     void scrape();
+    void fetchChoices();
     void onMetrics(const QByteArray& body, qint64 atMs);
     void publish(qint64 nowMs);
     QNetworkRequest request(const QString& path, bool withToken) const;
@@ -73,9 +78,12 @@ private:
     DashboardOptions m_options;
     bool m_paused = false;
     bool m_inFlight = false;
+    bool m_haveChoices = false;
+    bool m_choicesInFlight = false;
 };
 
 } // namespace auralis::monitor
 
 Q_DECLARE_METATYPE(std::shared_ptr<const auralis::monitor::DashboardSnapshot>)
 Q_DECLARE_METATYPE(auralis::monitor::DashboardOptions)
+Q_DECLARE_METATYPE(auralis::monitor::ControlChoices)

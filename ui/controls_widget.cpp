@@ -145,6 +145,49 @@ ControlsWidget::ControlsWidget(QWidget* parent) : QWidget(parent) {
     layout->addWidget(demo);
 }
 
+namespace {
+// The items of a combo box.
+QStringList itemsOf(const QComboBox* box) {
+    QStringList out;
+    for (int i = 0; i < box->count(); ++i) {
+        out << box->itemText(i);
+    }
+    return out;
+}
+// Replaces a combo box's items, keeping the current one where it is still offered.
+void setItems(QComboBox* box, const QStringList& items) {
+    if (itemsOf(box) == items) {
+        return;
+    }
+    const QSignalBlocker block(box);
+    const QString current = box->currentText();
+    box->clear();
+    box->addItems(items);
+    box->setCurrentIndex(std::max(0, static_cast<int>(items.indexOf(current))));
+}
+} // namespace
+
+void ControlsWidget::showChoices(const monitor::ControlChoices& choices) {
+    QStringList presets;
+    for (const auto& p : choices.presets) {
+        presets << p.name;
+    }
+    setItems(m_preset, presets);
+    for (int i = 0; i < m_preset->count(); ++i) {
+        m_preset->setItemData(i,
+                              monitor::presetSummary(choices.presets[static_cast<std::size_t>(i)]),
+                              Qt::ToolTipRole);
+    }
+    setItems(m_key, choices.keys);
+    setItems(m_mode, choices.modes);
+    const QSignalBlocker block(m_bpm);
+    m_bpm->setRange(choices.minBpm, choices.maxBpm);
+}
+
+QStringList ControlsWidget::presetChoices() const {
+    return itemsOf(m_preset);
+}
+
 QJsonObject ControlsWidget::changedControl() {
     QJsonObject c;
     for (const QString& field : std::as_const(m_changed)) {

@@ -257,7 +257,7 @@ void MainWindow::pushOptions() {
 
 void MainWindow::addNode(const QString& label, NodeWatcher* watcher) {
     const auto index = m_nodes.size();
-    m_nodes.push_back({label, watcher, nullptr, {}, false, "connecting…", false});
+    m_nodes.push_back({label, watcher, nullptr, {}, std::nullopt, false, "connecting…", false});
     if (!m_restoredNode.isEmpty() && label == m_restoredNode) {
         QTimer::singleShot(
             0, this, [this, index] { m_nodeSelect->setCurrentIndex(static_cast<int>(index)); });
@@ -273,6 +273,13 @@ void MainWindow::addNode(const QString& label, NodeWatcher* watcher) {
             m_controls->showStatus(s);
         }
     });
+    connect(watcher, &NodeWatcher::choicesUpdated, this,
+            [this, index](const monitor::ControlChoices& c) {
+                m_nodes[index].choices = c;
+                if (static_cast<int>(index) == m_current) {
+                    m_controls->showChoices(c);
+                }
+            });
     connect(watcher, &NodeWatcher::reachability, this,
             [this, index](bool ok, const QString& detail) {
                 m_nodes[index].reachable = ok;
@@ -298,6 +305,9 @@ void MainWindow::select(int index) {
     }
     NodeView& n = m_nodes[static_cast<std::size_t>(index)];
     n.dirty = true;
+    if (n.choices) {
+        m_controls->showChoices(*n.choices);
+    }
     m_controls->showStatus(n.status);
     m_listen->setSource(n.watcher->base(), n.watcher->caCertificates(), n.watcher->insecure());
 }

@@ -12,6 +12,7 @@
 #include <QTimer>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QCheckBox;
@@ -66,6 +67,7 @@ private:
         NodeWatcher* watcher = nullptr;
         std::shared_ptr<const DashboardSnapshot> latest;
         QJsonObject status;
+        std::optional<monitor::ControlChoices> choices;
         bool reachable = false;
         QString detail;
         bool dirty = false;

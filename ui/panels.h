@@ -4,6 +4,7 @@
 #pragma once
 
 #include "monitor/dashboard_model.h"
+#include "monitor/node_status.h"
 
 #include <QJsonObject>
 #include <QSet>
@@ -98,6 +99,11 @@ class ControlsWidget : public QWidget {
 public:
     explicit ControlsWidget(QWidget* parent = nullptr);
     void showStatus(const QJsonObject& status);
+    /// The node's own choices (/api/presets): presets (with their tempo, intensity and mode
+    /// as tooltips), keys, modes and the BPM range. Until a node says, the built-in ones.
+    void showChoices(const monitor::ControlChoices& choices);
+    /// The presets offered now.
+    QStringList presetChoices() const;
     void showControlResult(bool ok, const QString& message);
     void setLocalNodeRunning(bool running, const QString& detail);
     void setDemoRunning(bool running, const QString& detail);

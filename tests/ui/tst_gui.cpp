@@ -186,9 +186,18 @@ private slots:
         QVERIFY(controls->resultText().isEmpty());
         // The controls show what the node plays (its /api/status).
         QTRY_COMPARE(controls->shownParams().value("preset").toString(), QString("focus"));
-        // Choosing a preset sends the preset alone: it brings its own tempo and intensity.
+        // The choices are the node's own (/api/presets), each preset saying what it brings.
         auto* preset = controls->findChild<QComboBox*>("preset");
         QVERIFY(preset);
+        const synth::MusicParams sleep = synth::presetParams(synth::Preset::Sleep);
+        QTRY_VERIFY(preset->itemData(preset->findText("sleep"), Qt::ToolTipRole)
+                        .toString()
+                        .startsWith(QString("%1 BPM · intensity %2 · ")
+                                        .arg(sleep.bpm)
+                                        .arg(sleep.intensity, 0, 'f', 2)));
+        QCOMPARE(controls->presetChoices(),
+                 QStringList({"focus", "meditation", "sleep", "bright"}));
+        // Choosing a preset sends the preset alone: it brings its own tempo and intensity.
         auto* bpm = controls->findChild<QDoubleSpinBox*>("bpm");
         bpm->setValue(100); // changed, then superseded by the preset
         preset->setCurrentText("sleep");
@@ -198,7 +207,6 @@ private slots:
         emit controls->controlRequested(sent);
         QTRY_VERIFY(!controls->resultText().isEmpty());
         QVERIFY2(controls->resultText().startsWith("✔"), qPrintable(controls->resultText()));
-        const synth::MusicParams sleep = synth::presetParams(synth::Preset::Sleep);
         QTRY_COMPARE(controls->shownParams().value("bpm").toDouble(), sleep.bpm);
         QCOMPARE(controls->shownParams().value("intensity").toDouble(),
                  std::round(sleep.intensity * 100) / 100);

@@ -2,6 +2,7 @@
 // and the Icecast source in each state.
 #include "monitor/node_status.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QtTest>
 
@@ -10,6 +11,42 @@ using namespace auralis::monitor;
 class TestNodeStatus : public QObject {
     Q_OBJECT
 private slots:
+    void choicesAreReadFromApiPresets() {
+        const auto valid = [] {
+            return QJsonDocument::fromJson(
+                       "{\"presets\":[{\"name\":\"sleep\",\"mode\":\"aeolian\",\"bpm\":44,"
+                       "\"intensity\":0.12}],\"modes\":[\"aeolian\",\"dorian\"],\"keys\":[\"C\","
+                       "\"C#\"],\"bpm\":{\"min\":40,\"max\":120}}")
+                .object();
+        };
+        const auto c = parseChoices(valid());
+        QVERIFY(c);
+        QCOMPARE(c->presets.size(), std::size_t{1});
+        QCOMPARE(c->keys, QStringList({"C", "C#"}));
+        QCOMPARE(c->maxBpm, 120.0);
+        QCOMPARE(presetSummary(c->presets[0]), QString("44 BPM · intensity 0.12 · aeolian"));
+        // Untrusted input: anything but what a node sends is refused as a whole.
+        QJsonObject o = valid();
+        o["keys"] = QJsonArray{"C", "<b>D</b>"};
+        QVERIFY(!parseChoices(o));
+        o = valid();
+        o["modes"] = QJsonArray{};
+        QVERIFY(!parseChoices(o));
+        o = valid();
+        QJsonArray many;
+        for (int i = 0; i < 65; ++i) {
+            many.append(QString("k%1").arg(i));
+        }
+        o["keys"] = many;
+        QVERIFY(!parseChoices(o));
+        o = valid();
+        o["bpm"] = QJsonObject{{"min", 120}, {"max", 40}};
+        QVERIFY(!parseChoices(o));
+        o = valid();
+        o["presets"] = QJsonArray{QJsonObject{{"name", "x"}, {"mode", "locrian"}}};
+        QVERIFY(!parseChoices(o)); // a preset in a mode the node does not offer
+        QVERIFY(!parseChoices(QJsonObject{}));
+    }
     void streams() {
         const auto status = [](bool encoding, int kbps, int ogg) {
             return QJsonObject{
