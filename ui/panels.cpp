@@ -31,8 +31,6 @@
 namespace auralis::ui {
 
 namespace {
-const QColor kPanelBackground(24, 27, 31);
-const QColor kText(204, 204, 220);
 
 QString formatValue(double v, const QString& unit) {
     if (unit == "/s") {
@@ -44,13 +42,16 @@ QString formatValue(double v, const QString& unit) {
     return QString::number(v, 'f', v < 100 ? 1 : 0) + " " + unit;
 }
 
-// A palette for series lines that stays clear of the threshold colours.
-QColor lineColor(std::size_t i) {
+// A palette for series lines that stays clear of the threshold colours; darker on a light
+// background so that thin lines keep their contrast.
+QColor lineColor(std::size_t i, bool dark) {
     static const QColor kColors[] = {
         QColor(87, 148, 242), QColor(184, 119, 217), QColor(255, 152, 48),  QColor(138, 184, 255),
         QColor(95, 202, 219), QColor(255, 120, 190), QColor(202, 149, 229), QColor(247, 179, 112)};
-    return kColors[i % (sizeof kColors / sizeof kColors[0])];
+    const QColor c = kColors[i % (sizeof kColors / sizeof kColors[0])];
+    return dark ? c : c.darker(150);
 }
+constexpr const char* kColorIndex = "auralisColorIndex";
 } // namespace
 
 QColor levelQColor(Level level) {
@@ -74,15 +75,11 @@ ChartPanelWidget::ChartPanelWidget(const QString& title, std::vector<Band> bands
     layout->addLayout(header);
 
     m_chart = new QChart;
-    m_chart->setBackgroundBrush(kPanelBackground);
-    m_chart->legend()->setLabelColor(kText);
     m_chart->legend()->setAlignment(Qt::AlignBottom);
     m_chart->setMargins(QMargins(2, 2, 2, 2));
     m_x = new QDateTimeAxis;
     m_x->setFormat("HH:mm");
-    m_x->setLabelsColor(kText);
     m_y = new QValueAxis;
-    m_y->setLabelsColor(kText);
     m_y->setLabelFormat("%g");
     m_chart->addAxis(m_x, Qt::AlignBottom);
     m_chart->addAxis(m_y, Qt::AlignLeft);
@@ -111,6 +108,42 @@ ChartPanelWidget::ChartPanelWidget(const QString& title, std::vector<Band> bands
     m_others = new QLabel;
     m_others->setVisible(false);
     layout->addWidget(m_others);
+    applyPalette();
+}
+
+void ChartPanelWidget::changeEvent(QEvent* event) {
+    if (event->type() == QEvent::PaletteChange ||
+        event->type() == QEvent::ApplicationPaletteChange) {
+        applyPalette();
+    }
+    QWidget::changeEvent(event);
+}
+
+void ChartPanelWidget::applyPalette() {
+    const QPalette& p = palette();
+    m_dark = p.color(QPalette::Window).lightness() < 128;
+    m_text = p.color(QPalette::Text);
+    QColor grid = m_text;
+    grid.setAlpha(60);
+    m_chart->setBackgroundBrush(p.color(QPalette::Base));
+    m_chart->legend()->setLabelColor(m_text);
+    for (QAbstractAxis* axis : {static_cast<QAbstractAxis*>(m_x), static_cast<QAbstractAxis*>(m_y)}) {
+        axis->setLabelsColor(m_text);
+        axis->setGridLineColor(grid);
+        axis->setLinePenColor(grid);
+    }
+    for (const auto& [name, s] : m_lines) {
+        s->setPen(QPen(lineColor(s->property(kColorIndex).toULongLong(), m_dark), 2));
+    }
+}
+
+QColor ChartPanelWidget::chartBackground() const {
+    return m_chart->backgroundBrush().color();
+}
+
+QColor ChartPanelWidget::lineColorOf(const std::string& name) const {
+    const auto it = m_lines.find(name);
+    return it == m_lines.end() ? QColor() : it->second->pen().color();
 }
 
 QLineSeries* ChartPanelWidget::line(const std::string& name) {
@@ -120,7 +153,8 @@ QLineSeries* ChartPanelWidget::line(const std::string& name) {
     }
     auto* s = new QLineSeries;
     s->setName(QString::fromStdString(name));
-    s->setPen(QPen(lineColor(m_lines.size()), 2));
+    s->setProperty(kColorIndex, QVariant::fromValue(m_linesMade));
+    s->setPen(QPen(lineColor(m_linesMade++, m_dark), 2));
     m_chart->addSeries(s);
     s->attachAxis(m_x);
     s->attachAxis(m_y);
@@ -190,7 +224,7 @@ void ChartPanelWidget::show(const ChartPanel& panel, std::int64_t nowMs, std::in
         m_bandLines[i].second->replace({QPointF(x0, from), QPointF(x1, from)});
     }
     if (panel.headline) {
-        const QColor c = panel.headlineLevel ? levelQColor(*panel.headlineLevel) : kText;
+        const QColor c = panel.headlineLevel ? levelQColor(*panel.headlineLevel) : m_text;
         m_headlineColor = c;
         m_headline->setText(QString("<span style='font-size:16pt; color:%1'><b>%2</b></span>")
                                 .arg(c.name(), formatValue(*panel.headline, m_unit)));

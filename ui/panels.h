@@ -33,7 +33,8 @@ using namespace auralis::monitor;
 QColor levelQColor(Level level);
 
 /// One Grafana-style time-series panel: title, coloured current value, threshold bands,
-/// one line per series (replace()d once per frame), legend, hover read-out.
+/// one line per series (replace()d once per frame), legend, hover read-out. Drawn in the
+/// widget's palette (the system's light or dark one), following it when it changes.
 class ChartPanelWidget : public QWidget {
     Q_OBJECT
 public:
@@ -48,9 +49,15 @@ public:
     QColor headlineColor() const { return m_headlineColor; }
     QStringList legend() const;
     QString othersText() const;
+    QColor chartBackground() const;
+    QColor lineColorOf(const std::string& name) const;
+
+protected:
+    void changeEvent(QEvent* event) override;
 
 private:
     QLineSeries* line(const std::string& name);
+    void applyPalette();
 
     QLabel* m_headline;
     QLabel* m_others;
@@ -62,6 +69,9 @@ private:
     std::vector<std::pair<QLineSeries*, QLineSeries*>> m_bandLines;
     std::map<std::string, QLineSeries*> m_lines;
     QColor m_headlineColor;
+    QColor m_text; // the palette's text colour: labels, and a headline without thresholds
+    bool m_dark = true;
+    std::size_t m_linesMade = 0; // each new line takes the next colour
     QString m_unit;
 };
 

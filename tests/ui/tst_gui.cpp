@@ -256,6 +256,36 @@ private slots:
         QCOMPARE(ui::MainWindow::attachedNodes(), QStringList({"http://10.0.0.7:8000"}));
     }
 
+    void chartsFollowTheSystemPalette() {
+        // The system switches between light and dark: the application palette changes and
+        // every chart redraws in it (background, text, line contrast).
+        const QPalette before = QApplication::palette();
+        ui::ChartPanelWidget chart("Memory Usage", {});
+        monitor::ChartPanel panel;
+        panel.unit = "MB";
+        panel.series.push_back({"System RAM", {{0, 60.0}}, 60.0, std::nullopt});
+        panel.headline = 60.0;
+        chart.show(panel, 60'000, 300'000);
+        QPalette dark;
+        dark.setColor(QPalette::Window, QColor(30, 30, 34));
+        dark.setColor(QPalette::Base, QColor(22, 22, 26));
+        dark.setColor(QPalette::Text, QColor(220, 220, 230));
+        QPalette light;
+        light.setColor(QPalette::Window, QColor(240, 240, 240));
+        light.setColor(QPalette::Base, QColor(255, 255, 255));
+        light.setColor(QPalette::Text, QColor(20, 20, 20));
+        QApplication::setPalette(dark);
+        QTRY_COMPARE(chart.chartBackground(), QColor(22, 22, 26));
+        const QColor onDark = chart.lineColorOf("System RAM");
+        QApplication::setPalette(light);
+        QTRY_COMPARE(chart.chartBackground(), QColor(255, 255, 255));
+        const QColor onLight = chart.lineColorOf("System RAM");
+        QVERIFY(onLight.lightness() < onDark.lightness()); // darker lines on white
+        chart.show(panel, 60'000, 300'000);
+        QCOMPARE(chart.headlineColor(), QColor(20, 20, 20)); // no thresholds: the text colour
+        QApplication::setPalette(before);
+    }
+
     void statColoursFollowTheThresholds() {
         ui::StatPanelWidget stat("Active WebSocket Connections");
         const std::pair<double, const char*> rows[] = {
