@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
             app.exit(generator.exitCode());
         };
         QObject::connect(&generator, &client::LoadGenerator::closed, &app, report);
-        app::onTerminationSignal(&app, [&generator](int) { emit generator.finished(); });
+        app::onTerminationSignal(&app, [&generator](int) { generator.stop(); });
         std::fprintf(stderr, "auralis-client: %d listeners for %.1f s against %s\n", o.clients,
                      duration, qPrintable(url.toString()));
         generator.start();

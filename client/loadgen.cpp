@@ -65,12 +65,23 @@ LoadGenerator::LoadGenerator(LoadOptions options, const Clock& clock, QObject* p
         }
     });
     m_endTimer.setSingleShot(true);
-    connect(&m_endTimer, &QTimer::timeout, this, [this] {
-        for (ListenerClient* l : m_listeners) {
-            l->stop();
-        }
-        emit finished();
-    });
+    connect(&m_endTimer, &QTimer::timeout, this, &LoadGenerator::stop);
+}
+
+void LoadGenerator::stop() {
+    if (m_stopping) {
+        return;
+    }
+    m_stopping = true;
+    m_rampTimer.stop();
+    m_endTimer.stop();
+    for (ListenerClient* l : m_listeners) {
+        l->stop();
+    }
+    emit finished();
+    if (m_listeners.empty()) {
+        emit closed();
+    }
 }
 
 QStringList loadArguments(const LoadOptions& o) {

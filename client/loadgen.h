@@ -38,6 +38,9 @@ public:
     LoadGenerator(LoadOptions options, const Clock& clock, QObject* parent = nullptr);
 
     void start();
+    /// Ends the run now (as its duration would; SIGTERM): every listener closes, finished()
+    /// then closed() follow.
+    void stop();
     /// Per-listener and overall results. Listeners that never read are listed but left out
     /// of the totals and of the gap check.
     QJsonObject summary() const;
@@ -61,6 +64,7 @@ private:
     QTimer m_endTimer;
     std::size_t m_started = 0;
     std::size_t m_stopped = 0;
+    bool m_stopping = false;
     qint64 m_startUs = 0;
 };
 

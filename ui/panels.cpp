@@ -127,7 +127,8 @@ void ChartPanelWidget::applyPalette() {
     grid.setAlpha(60);
     m_chart->setBackgroundBrush(p.color(QPalette::Base));
     m_chart->legend()->setLabelColor(m_text);
-    for (QAbstractAxis* axis : {static_cast<QAbstractAxis*>(m_x), static_cast<QAbstractAxis*>(m_y)}) {
+    for (QAbstractAxis* axis :
+         {static_cast<QAbstractAxis*>(m_x), static_cast<QAbstractAxis*>(m_y)}) {
         axis->setLabelsColor(m_text);
         axis->setGridLineColor(grid);
         axis->setLinePenColor(grid);

@@ -206,6 +206,23 @@ private slots:
         QCOMPARE(impaired, 2);
     }
 
+    void clientLoadModeEndsOnSigterm() {
+        // The dashboard's demo is stopped this way: every listener closes, the summary is
+        // printed, and the program ends (it used to keep streaming until killed).
+        auto node = startNode();
+        QProcess client;
+        client.start(AURALIS_CLIENT_BIN, {"--url", streamUrl(*node).toString(), "--clients", "4",
+                                          "--duration", "86400", "--log-level", "error"});
+        QTRY_COMPARE(node->listenerCount(), 4);
+        client.terminate();
+        QVERIFY(client.waitForFinished(kPatienceMs));
+        QCOMPARE(client.exitStatus(), QProcess::NormalExit);
+        const QJsonObject summary =
+            QJsonDocument::fromJson(client.readAllStandardOutput()).object();
+        QCOMPARE(summary.value("clients").toInt(), 4);
+        QTRY_COMPARE(node->listenerCount(), 0);
+    }
+
     void loadArgumentsAreWhatTheClientReads() {
         // The dashboard's demo starts auralis-client with loadArguments(): the real program
         // must read them back as the same run.
