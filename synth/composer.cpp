@@ -51,6 +51,10 @@ int pitchAtOrAbove(int pc, int floor) {
 
 } // namespace
 
+double loudnessTrim(double intensity) {
+    return std::pow(10.0, (5.0 - 6.6 * intensity) / 20.0);
+}
+
 double chordTransitionWeight(Mode mode, int from, int to) {
     if (to == diminishedDegree(mode)) {
         return 0.0; // no diminished triads
@@ -132,7 +136,7 @@ void Composer::next(PhrasePlan& plan) {
             n.phase0[0] = rng.u32();
             n.inc[0] = phaseIncrement(pitchAtOrAbove(pc, 36));
             const double vel = 0.6 + 0.3 * p.intensity;
-            panGains(0.0, 0.30 * vel, n.gainL[0], n.gainR[0]);
+            panGains(0.0, 0.12 * vel, n.gainL[0], n.gainR[0]);
             n.send = 0.12f;
         }
     }
@@ -154,7 +158,7 @@ void Composer::next(PhrasePlan& plan) {
             n.release = framesOf(0.3);
             n.decay = 7.0f;
             const double vel = (downbeat ? 1.0 : 0.6) * (0.4 + 0.6 * p.intensity);
-            panGains(0.0, 0.5 * vel, n.gainL[0], n.gainR[0]);
+            panGains(0.0, 0.28 * vel, n.gainL[0], n.gainR[0]);
             n.send = 0.08f;
         }
     }
@@ -168,10 +172,21 @@ void Composer::next(PhrasePlan& plan) {
         n.release = framesOf(0.45);
         n.phase0[0] = rng.u32() | 1u; // noise seeds
         n.phase0[1] = rng.u32() | 1u;
-        panGains(0.0, 0.07 * p.intensity, n.gainL[0], n.gainR[0]);
+        panGains(0.0, 0.14 * p.intensity, n.gainL[0], n.gainR[0]);
         n.send = 0.7f;
     }
+    addBells(plan, rng, slotStart);
 
+    // Every intensity at about the same loudness (-16 LUFS): calm settings have fewer and
+    // softer notes, so they are lifted; measured in tst_sound (BS.1770-4, every preset).
+    const auto trim = static_cast<float>(loudnessTrim(p.intensity));
+    for (int i = 0; i < plan.noteCount; ++i) {
+        dsp::Note& n = plan.notes[static_cast<std::size_t>(i)];
+        for (int o = 0; o < 3; ++o) {
+            n.gainL[o] *= trim;
+            n.gainR[o] *= trim;
+        }
+    }
     finishNotes(plan, 0);
     m_nextStart += plan.frames;
     ++m_index;
@@ -233,11 +248,17 @@ void Composer::addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::in
         const double vel = (i == 0 ? 1.0 : 0.8) * (0.85 + 0.15 * rng.uniform()) *
                            (0.8 + 0.2 * plan.params.intensity);
         constexpr double kDetune[3] = {-7.0, 0.0, 7.0};
-        constexpr double kPan[3] = {-0.55, 0.0, 0.55};
+        constexpr double kPan[3] = {-0.8, 0.0, 0.8};
+        // Chord tones sit apart in the stereo field (the root in the middle), and each
+        // tone's detuned oscillators spread around it: a wide pad.
+        constexpr double kTonePan[4] = {0.0, -0.6, 0.6, -0.3};
         for (int o = 0; o < 3; ++o) {
             n.phase0[o] = rng.u32();
             n.inc[o] = phaseIncrement(pitch, kDetune[o] + rng.uniform(-2.0, 2.0));
-            panGains(kPan[o], 0.075 * vel, n.gainL[o], n.gainR[o]);
+            // The root (the lowest tone) stays near the middle: the low end is mono.
+            const double spread = i == 0 ? 0.5 : 1.0;
+            const double pan = std::clamp(kTonePan[i] + spread * kPan[o], -1.0, 1.0);
+            panGains(pan, 0.075 * vel, n.gainL[o], n.gainR[o]);
         }
     }
 }
@@ -304,10 +325,42 @@ void Composer::composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[
         n.inc[0] = phaseIncrement(pitch);
         n.inc[1] = phaseIncrement(pitch, 6.0);
         n.osc2 = 0.35f;
+        n.decay = 0.7f; // a sung or plucked line fades while it is held
         const double vel = 0.5 + 0.4 * p.intensity + rng.uniform(-0.08, 0.08);
-        panGains(rng.uniform(-0.3, 0.3), 0.16 * vel, n.gainL[0], n.gainR[0]);
+        panGains(rng.uniform(-0.7, 0.7), 0.16 * vel, n.gainL[0], n.gainR[0]);
         n.send = 0.55f;
         m_lastPitch = pitch;
+    }
+}
+
+void Composer::addBells(PhrasePlan& plan, Rng& rng, const std::int32_t slotStart[]) {
+    // Bells: sparse high chord tones on the beats (more with intensity), three octave
+    // partials panned apart, ringing into the reverb — the air above the pad.
+    const MusicParams& p = plan.params;
+    const double chance = 0.1 + 0.5 * p.intensity;
+    for (int slot = 0; slot < kEighthsPerPhrase; slot += 2) {
+        if (rng.uniform() >= chance) {
+            continue;
+        }
+        const Chord& chord = plan.chords[static_cast<std::size_t>(slot / 8)];
+        const int pc = chord.pcs[static_cast<std::size_t>(rng.below(chord.size))];
+        const int pitch = pitchAtOrAbove(pc, 81);
+        dsp::Note& n = addNote(plan);
+        n.voice = dsp::kBell;
+        n.start = plan.start + slotStart[slot];
+        n.attack = framesOf(0.004);
+        n.hold = framesOf(1.2);
+        n.release = framesOf(1.2);
+        n.decay = 1.6f;
+        const double vel = (0.6 + 0.4 * rng.uniform()) * (0.6 + 0.4 * p.intensity);
+        const double pan = rng.uniform(-0.9, 0.9);
+        constexpr double kLevel[3] = {0.1, 0.1, 0.11};
+        for (int o = 0; o < 3; ++o) {
+            n.phase0[o] = rng.u32();
+            n.inc[o] = phaseIncrement(pitch + 12 * o, o == 0 ? 0.0 : rng.uniform(-3.0, 3.0));
+            panGains(o == 1 ? -pan : pan, kLevel[o] * vel, n.gainL[o], n.gainR[o]);
+        }
+        n.send = 0.6f;
     }
 }
 

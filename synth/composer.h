@@ -50,6 +50,10 @@ struct PhrasePlan {
 /// Relative weight of moving from chord degree `from` to `to` in `mode` (0 = never).
 double chordTransitionWeight(Mode mode, int from, int to);
 
+/// The gain that brings music of this intensity to about -16 LUFS (fewer, softer notes when
+/// calm are lifted); every note's gains are multiplied by it.
+double loudnessTrim(double intensity);
+
 /// MIDI note number to the 32-bit phase increment per frame at 44.1 kHz.
 std::uint32_t phaseIncrement(double midi, double cents = 0.0);
 
@@ -71,6 +75,7 @@ private:
     void composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[]);
     void addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::int32_t barFrames,
                 const Chord& chord);
+    void addBells(PhrasePlan& plan, Rng& rng, const std::int32_t slotStart[]);
     dsp::Note& addNote(PhrasePlan& plan);
     static void finishNotes(PhrasePlan& plan, int from);
 

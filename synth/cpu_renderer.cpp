@@ -116,6 +116,9 @@ RenderStatus CpuRenderer::render(const RenderJob& job, RenderState& state, float
             case dsp::kSwell:
                 addNote<dsp::kSwell>(note, from, to, n0, tile, tables);
                 break;
+            case dsp::kBell:
+                addNote<dsp::kBell>(note, from, to, n0, tile, tables);
+                break;
             default:
                 break;
             }

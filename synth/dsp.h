@@ -44,7 +44,7 @@ AURALIS_HD float riseCurve(const float* sine, float u) {
 }
 
 // ---- notes ------------------------------------------------------------------------------
-enum Voice : std::int32_t { kPad = 0, kLead = 1, kBass = 2, kKick = 3, kSwell = 4 };
+enum Voice : std::int32_t { kPad = 0, kLead = 1, kBass = 2, kKick = 3, kSwell = 4, kBell = 5 };
 
 /// One sounding event in absolute stream time. Oscillator o has phase
 /// phase0[o] + inc[o] * (n - start) at frame n, so a note renders identically whichever
@@ -62,7 +62,7 @@ struct Note {
     float invAttack;  // 1 / attack (0 when attack is 0)
     float invRelease; // 1 / release
     float send;       // reverb send (non-pad voices)
-    float decay;      // kick: amplitude decay rate per second
+    float decay;      // kick, lead, bell: amplitude decay rate per second (0: none)
     float osc2;       // lead/bass: level of the second (sine) oscillator
 };
 
@@ -97,6 +97,17 @@ struct Stereo {
     float r;
 };
 
+/// About e^-x for x >= 0: (1 - x/256)^256, within 2 % of it up to x = 6 and 0 from x = 256,
+/// in plain multiplications (no libm call), so that a voice's loop over frames vectorises.
+AURALIS_HD float decayCurve(float x) {
+    float y = 1.0f - x * (1.0f / 256.0f);
+    y = y > 0.0f ? y : 0.0f;
+    for (int i = 0; i < 8; ++i) {
+        y *= y;
+    }
+    return y;
+}
+
 /// Voice V's output at absolute frame n for envelope value env (start <= n < noteEnd).
 /// One template per voice so that a loop over one note's frames has no dispatch inside.
 template <int V>
@@ -117,8 +128,25 @@ AURALIS_HD Stereo voiceSample(const Note& note, std::int64_t n, float env, const
         const float* soft = tables + kSoftTable * kTableStride;
         const float s = lookup(soft, note.phase0[0] + note.inc[0] * uk) +
                         note.osc2 * lookup(sine, note.phase0[1] + note.inc[1] * uk);
-        const float v = env * s;
+        // A plucked or sung line fades while held (decay 0: an organ-like hold, the bass).
+        const float t = static_cast<float>(uk) * (1.0f / static_cast<float>(kSampleRate));
+        const float v = env * s * decayCurve(note.decay * t);
         return {v * note.gainL[0], v * note.gainR[0]};
+    } else if constexpr (V == kBell) {
+        // Three sine partials (octaves apart, so they stay in key), each with its own pan;
+        // partial o decays (o + 1) times as fast as the first: bright at the strike, then
+        // mellow.
+        const float t = static_cast<float>(uk) * (1.0f / static_cast<float>(kSampleRate));
+        const float d1 = decayCurve(note.decay * t);
+        const float d[3] = {d1, d1 * d1, d1 * d1 * d1};
+        float l = 0.0f;
+        float r = 0.0f;
+        for (int o = 0; o < 3; ++o) {
+            const float s = d[o] * lookup(sine, note.phase0[o] + note.inc[o] * uk);
+            l += note.gainL[o] * s;
+            r += note.gainR[o] * s;
+        }
+        return {env * l, env * r};
     } else if constexpr (V == kKick) {
         // Sine with a falling pitch (90 Hz -> 45 Hz, tau 30 ms): the phase is the closed-form
         // integral of the frequency, so any frame can be computed on its own.
@@ -155,6 +183,8 @@ AURALIS_HD Stereo noteSample(const Note& note, std::int64_t n, const float* tabl
         return voiceSample<kKick>(note, n, env, tables);
     case kSwell:
         return voiceSample<kSwell>(note, n, env, tables);
+    case kBell:
+        return voiceSample<kBell>(note, n, env, tables);
     default:
         return {0.0f, 0.0f};
     }

@@ -28,7 +28,7 @@ static_assert(delaysFitTheBlockScheme());
 
 // Pad low-pass cutoff for an intensity: darker when calm, brighter when intense.
 double baseCutoff(double intensity) {
-    return 500.0 + 2800.0 * std::pow(intensity, 1.4);
+    return 600.0 + 4400.0 * std::pow(intensity, 1.2);
 }
 
 } // namespace
@@ -48,7 +48,7 @@ dsp::ReverbConfig SynthEngine::reverbConfig() {
 }
 
 dsp::MixConfig SynthEngine::mixConfig() {
-    return {0.5f, 0.45f, 1.0f};
+    return {0.5f, 0.7f, 1.0f};
 }
 
 SynthEngine::SynthEngine(std::uint64_t seed, const MusicParams& params,

@@ -19,7 +19,11 @@ struct OfflineResult {
 
 using OfflineProgress = std::function<void(std::int64_t framesDone, std::int64_t framesTotal)>;
 
-/// Renders round(seconds * 44100) frames of `engine` into a 16-bit stereo WAV at `path`.
+/// Seconds of the fade that ends an offline render (the last third of a shorter one).
+inline constexpr double kFadeSeconds = 4.0;
+
+/// Renders round(seconds * 44100) frames of `engine` into a 16-bit stereo WAV at `path`,
+/// ending with a kFadeSeconds fade.
 OfflineResult renderToWav(SynthEngine& engine, const std::string& path, double seconds,
                           const OfflineProgress& progress = {});
 

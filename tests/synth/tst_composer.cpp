@@ -158,7 +158,8 @@ private slots:
                 for (int n = 0; n < plan.noteCount; ++n) {
                     const dsp::Note& note = plan.notes[static_cast<std::size_t>(n)];
                     if (note.voice == dsp::kLead) {
-                        s.leadGain += note.gainL[0] + note.gainR[0];
+                        // Velocity within the mix (the loudness trim lifts the whole mix).
+                        s.leadGain += (note.gainL[0] + note.gainR[0]) / loudnessTrim(intensity);
                         ++leads;
                     }
                 }

@@ -5,6 +5,8 @@
 
 #include <QtTest>
 
+#include <cmath>
+
 #include <QProcess>
 #include <QTemporaryDir>
 
@@ -73,6 +75,23 @@ private slots:
         QCOMPARE(le32(b, 24), std::uint32_t{44100}); // rate
         QCOMPARE(le16(b, 34), std::uint16_t{16});    // bits
         QCOMPARE(le32(b, 40), std::uint32_t(463050 * 4));
+
+        // It ends with a fade, not a cut: the last frame is silent, the last second much
+        // quieter than the 4 s before the fade, and the fade has no step larger than the music's.
+        const auto* s16 = reinterpret_cast<const std::int16_t*>(b.constData() + 44);
+        const auto rms = [&](std::int64_t from, std::int64_t to) {
+            double sum = 0;
+            for (std::int64_t i = 2 * from; i < 2 * to; ++i) {
+                sum += double(s16[i]) * s16[i];
+            }
+            return std::sqrt(sum / double(2 * (to - from)));
+        };
+        QCOMPARE(s16[2 * 463049], std::int16_t{0});
+        QCOMPARE(s16[2 * 463049 + 1], std::int16_t{0});
+        const std::int64_t fade = std::llround(kFadeSeconds * 44100);
+        const double before = rms(463050 - fade - 44100, 463050 - fade);
+        const double last = rms(463050 - 44100, 463050);
+        QVERIFY2(last < 0.1 * before, qPrintable(QString("%1 vs %2").arg(last).arg(before)));
     }
 
     void reportsAnUnwritablePath() {
