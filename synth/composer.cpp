@@ -52,7 +52,15 @@ int pitchAtOrAbove(int pc, int floor) {
 } // namespace
 
 double loudnessTrim(double intensity) {
-    return std::pow(10.0, (5.0 - 6.6 * intensity) / 20.0);
+    return std::pow(10.0, (4.2 - 6.6 * intensity) / 20.0);
+}
+
+double slowEnergy(std::uint64_t seed, std::int64_t frame) {
+    const double t = static_cast<double>(frame) / kSampleRate;
+    const double phase1 = static_cast<double>(seed % 1000) / 1000.0;
+    const double phase2 = static_cast<double>((seed / 1000) % 1000) / 1000.0;
+    return 0.6 * std::sin(2 * std::numbers::pi * (t / 173.0 + phase1)) +
+           0.4 * std::sin(2 * std::numbers::pi * (t / 411.0 + phase2));
 }
 
 double chordTransitionWeight(Mode mode, int from, int to) {
@@ -100,6 +108,7 @@ void Composer::next(PhrasePlan& plan) {
     plan.start = m_nextStart;
     plan.frames = phraseFrames(p.bpm);
     plan.params = p;
+    plan.energy = slowEnergy(m_seed, plan.start);
     plan.noteCount = 0;
     plan.melodyCount = 0;
 
@@ -178,8 +187,10 @@ void Composer::next(PhrasePlan& plan) {
     addBells(plan, rng, slotStart);
 
     // Every intensity at about the same loudness (-16 LUFS): calm settings have fewer and
-    // softer notes, so they are lifted; measured in tst_sound (BS.1770-4, every preset).
-    const auto trim = static_cast<float>(loudnessTrim(p.intensity));
+    // softer notes, so they are lifted; measured in tst_sound (BS.1770-4, every preset). The
+    // slow drift moves the level by up to +-2.5 dB over minutes.
+    const auto trim =
+        static_cast<float>(loudnessTrim(p.intensity) * std::pow(10.0, 2.5 * plan.energy / 20.0));
     for (int i = 0; i < plan.noteCount; ++i) {
         dsp::Note& n = plan.notes[static_cast<std::size_t>(i)];
         for (int o = 0; o < 3; ++o) {
@@ -192,28 +203,107 @@ void Composer::next(PhrasePlan& plan) {
     ++m_index;
 }
 
+namespace {
+
+// A degree drawn from the chain's weights after `from`, leading on to `to` (-1: anything).
+int drawDegree(Mode mode, int from, int to, int avoid, Rng& rng) {
+    std::array<double, 7> w{};
+    double total = 0;
+    for (int d = 0; d < 7; ++d) {
+        if (d == avoid || (to >= 0 && chordTransitionWeight(mode, d, to) <= 0)) {
+            continue;
+        }
+        w[static_cast<std::size_t>(d)] = chordTransitionWeight(mode, from, d);
+        total += w[static_cast<std::size_t>(d)];
+    }
+    if (total <= 0) {
+        return -1;
+    }
+    double u = rng.uniform() * total;
+    for (int d = 0; d < 7; ++d) {
+        u -= w[static_cast<std::size_t>(d)];
+        if (u < 0 && w[static_cast<std::size_t>(d)] > 0) {
+            return d;
+        }
+    }
+    for (int d = 6; d >= 0; --d) {
+        if (w[static_cast<std::size_t>(d)] > 0) {
+            return d;
+        }
+    }
+    return -1;
+}
+
+} // namespace
+
+void Composer::newLoop(Mode mode, Rng& rng) {
+    // Remember the loop that ends, then either bring an earlier one back or write a new one:
+    // 4 or 8 bars from the tonic (home), each chord reached by the chain, the last leading
+    // back to the tonic.
+    if (m_loop.bars > 0) {
+        m_memory[static_cast<std::size_t>(m_memoryNext)] = m_loop;
+        m_memoryNext = (m_memoryNext + 1) % static_cast<int>(m_memory.size());
+        m_memoryCount = std::min(m_memoryCount + 1, static_cast<int>(m_memory.size()));
+    }
+    if (m_memoryCount > 0 && rng.uniform() < 0.5) {
+        const ChordLoop& recalled = m_memory[static_cast<std::size_t>(rng.below(m_memoryCount))];
+        if (recalled.mode == mode) {
+            m_loop = recalled;
+            mutateLoop(rng); // it comes back changed
+            m_loopRepeats = 2 + rng.below(3);
+            return;
+        }
+    }
+    m_loop.mode = mode;
+    m_loop.bars = rng.uniform() < 0.5 ? 4 : 8;
+    m_loop.degrees[0] = 0;
+    bool complete = false;
+    for (int attempt = 0; attempt < 64 && !complete; ++attempt) {
+        complete = true;
+        for (int i = 1; i < m_loop.bars && complete; ++i) {
+            const bool last = i == m_loop.bars - 1;
+            const int d = drawDegree(mode, m_loop.degrees[static_cast<std::size_t>(i - 1)],
+                                     last ? 0 : -1, -1, rng);
+            m_loop.degrees[static_cast<std::size_t>(i)] = d;
+            complete = d >= 0; // no way back to the tonic from here: write it again
+        }
+    }
+    for (int i = 0; i < m_loop.bars; ++i) {
+        m_loop.colour[static_cast<std::size_t>(i)] = rng.uniform();
+    }
+    m_loopRepeats = 3 + rng.below(3);
+}
+
+void Composer::mutateLoop(Rng& rng) {
+    // One chord (never the tonic that opens the loop) becomes another that the chain allows
+    // between its neighbours; its colour may change too.
+    const int i = 1 + rng.below(m_loop.bars - 1);
+    const auto at = [&](int k) {
+        return m_loop.degrees[static_cast<std::size_t>((k + m_loop.bars) % m_loop.bars)];
+    };
+    const int d = drawDegree(m_loop.mode, at(i - 1), at(i + 1), at(i), rng);
+    if (d >= 0) {
+        m_loop.degrees[static_cast<std::size_t>(i)] = d;
+    }
+    m_loop.colour[static_cast<std::size_t>(i)] = rng.uniform();
+}
+
 void Composer::composeChords(PhrasePlan& plan, Rng& rng) {
     const MusicParams& p = plan.params;
     for (int bar = 0; bar < 2; ++bar) {
-        int degree = 0;
-        if (m_index > 0 || bar > 0) {
-            // The chain continues from the previous chord, across phrase boundaries too.
-            std::array<double, 7> w{};
-            double total = 0;
-            for (int to = 0; to < 7; ++to) {
-                w[static_cast<std::size_t>(to)] = chordTransitionWeight(p.mode, m_degree, to);
-                total += w[static_cast<std::size_t>(to)];
+        if (m_loopBar == 0) {
+            // A pass of the loop begins: a new or recalled loop when this one has been heard
+            // enough times (or the mode changed), else the same loop, sometimes changed.
+            if (m_loop.bars == 0 || m_loopRepeats <= 0 || m_loop.mode != p.mode) {
+                newLoop(p.mode, rng);
+            } else if (rng.uniform() < 0.2) {
+                mutateLoop(rng);
             }
-            double u = rng.uniform() * total;
-            degree = 6;
-            for (int to = 0; to < 7; ++to) {
-                u -= w[static_cast<std::size_t>(to)];
-                if (u < 0 && w[static_cast<std::size_t>(to)] > 0) {
-                    degree = to;
-                    break;
-                }
-            }
+            --m_loopRepeats;
         }
+        const int degree = m_loop.degrees[static_cast<std::size_t>(m_loopBar)];
+        const double colour = m_loop.colour[static_cast<std::size_t>(m_loopBar)];
+        m_loopBar = (m_loopBar + 1) % m_loop.bars;
         m_degree = degree;
         Chord& c = plan.chords[static_cast<std::size_t>(bar)];
         c.degree = degree;
@@ -221,7 +311,6 @@ void Composer::composeChords(PhrasePlan& plan, Rng& rng) {
         for (int i = 0; i < 3; ++i) {
             c.pcs[static_cast<std::size_t>(i)] = pitchClassOf(p.key, p.mode, degree + 2 * i);
         }
-        const double colour = rng.uniform();
         if (colour < 0.4) {
             c.pcs[3] = pitchClassOf(p.key, p.mode, degree + 6); // seventh
             c.size = 4;
@@ -265,7 +354,8 @@ void Composer::addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::in
 
 void Composer::composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[]) {
     const MusicParams& p = plan.params;
-    const double density = 0.15 + 0.55 * p.intensity;
+    const double density = (0.15 + 0.55 * p.intensity) * (1.0 + 0.3 * plan.energy);
+    const int low = 62 + static_cast<int>(std::lround(4.0 * plan.energy)); // register drifts
     const std::int32_t slotFrames = plan.frames / kEighthsPerPhrase;
     int busyUntil = 0;
     for (int slot = 0; slot < kEighthsPerPhrase; ++slot) {
@@ -283,7 +373,7 @@ void Composer::composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[
         std::array<double, 25> weight{};
         double total = 0;
         for (int i = 0; i < 25; ++i) {
-            const int pitch = 62 + i;
+            const int pitch = low + i;
             const int pc = pitch % 12;
             const bool scale = inScale(p.key, p.mode, pc);
             const int cat = chord.contains(pc) ? 0 : (scale ? 1 : 2);
@@ -303,7 +393,7 @@ void Composer::composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[
             if (weight[static_cast<std::size_t>(i)] <= 0) {
                 continue;
             }
-            pitch = 62 + i;
+            pitch = low + i;
             pick -= weight[static_cast<std::size_t>(i)];
             if (pick < 0) {
                 break;
@@ -337,7 +427,7 @@ void Composer::addBells(PhrasePlan& plan, Rng& rng, const std::int32_t slotStart
     // Bells: sparse high chord tones on the beats (more with intensity), three octave
     // partials panned apart, ringing into the reverb — the air above the pad.
     const MusicParams& p = plan.params;
-    const double chance = 0.1 + 0.5 * p.intensity;
+    const double chance = (0.1 + 0.5 * p.intensity) * (1.0 + 0.5 * plan.energy);
     for (int slot = 0; slot < kEighthsPerPhrase; slot += 2) {
         if (rng.uniform() >= chance) {
             continue;

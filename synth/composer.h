@@ -1,5 +1,6 @@
 // The composer: turns a seed and parameters into an endless sequence of two-bar phrases
-// (chords from a per-mode Markov chain, melody, bass, pad, percussion) as timed notes.
+// (chord loops from a per-mode Markov chain that repeat, change and return; melody, bass,
+// pad, bells, percussion; a slow drift over minutes) as timed notes.
 // Deterministic from the 64-bit seed; one thread at a time; next() never allocates.
 #pragma once
 
@@ -40,6 +41,9 @@ struct PhrasePlan {
     std::int64_t start = 0;  // first frame of the phrase in the stream
     std::int32_t frames = 0; // phrase length (8 beats)
     MusicParams params;
+    /// The slow drift at this phrase, -1..1 (slowEnergy()): louder, denser, higher and
+    /// brighter above 0, sparser and darker below.
+    double energy = 0;
     std::array<Chord, 2> chords; // one per bar
     std::array<MelodyEvent, kEighthsPerPhrase> melody{};
     int melodyCount = 0;
@@ -53,6 +57,11 @@ double chordTransitionWeight(Mode mode, int from, int to);
 /// The gain that brings music of this intensity to about -16 LUFS (fewer, softer notes when
 /// calm are lifted); every note's gains are multiplied by it.
 double loudnessTrim(double intensity);
+
+/// The music's slow drift at stream frame `frame`, -1..1: two slow waves (periods of about 3
+/// and 7 minutes, phases from the seed), so that density, level, register and brightness
+/// change over minutes. A pure function of the seed and the time.
+double slowEnergy(std::uint64_t seed, std::int64_t frame);
 
 /// MIDI note number to the 32-bit phase increment per frame at 44.1 kHz.
 std::uint32_t phaseIncrement(double midi, double cents = 0.0);
@@ -71,7 +80,17 @@ public:
     void next(PhrasePlan& out);
 
 private:
+    /// A loop of chord degrees: written from the chain, played several times, changed a
+    /// little on some passes, and sometimes brought back later.
+    struct ChordLoop {
+        std::array<int, 8> degrees{};
+        std::array<double, 8> colour{}; // < 0.4: seventh, < 0.7: added ninth
+        int bars = 0;                   // 4 or 8 (0: none yet)
+        Mode mode = Mode::Dorian;
+    };
     void composeChords(PhrasePlan& plan, Rng& rng);
+    void newLoop(Mode mode, Rng& rng);
+    void mutateLoop(Rng& rng);
     void composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[]);
     void addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::int32_t barFrames,
                 const Chord& chord);
@@ -83,7 +102,13 @@ private:
     MusicParams m_params;
     std::int64_t m_index = 0;
     std::int64_t m_nextStart = 0;
-    int m_degree = 0;     // last chord degree (the chain's state across phrases)
+    int m_degree = 0; // last chord degree
+    ChordLoop m_loop;
+    int m_loopBar = 0;     // the loop's next bar
+    int m_loopRepeats = 0; // passes left before another loop
+    std::array<ChordLoop, 3> m_memory{};
+    int m_memoryCount = 0;
+    int m_memoryNext = 0;
     int m_lastPitch = 69; // last melody pitch (voice leading across phrases)
 };
 

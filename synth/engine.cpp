@@ -64,7 +64,8 @@ SynthEngine::SynthEngine(std::uint64_t seed, const MusicParams& params,
 }
 
 void SynthEngine::prepareCoefficients(std::int32_t frames) {
-    const double target = baseCutoff(m_plan.params.intensity);
+    // The slow drift brightens and darkens the pad over minutes (+-30 %).
+    const double target = baseCutoff(m_plan.params.intensity) * (1.0 + 0.3 * m_plan.energy);
     const double from = m_cutoff < 0 ? target : m_cutoff;
     const double glide = 1.5 * kSampleRate; // frames to reach a changed cutoff
     const int count = (frames + dsp::kControlBlock - 1) / dsp::kControlBlock;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <numbers>
 #include <random>
+#include <set>
 
 using namespace auralis;
 namespace snd = auralis::test::sound;
@@ -176,6 +177,41 @@ private slots:
         }
         QVERIFY(st.correlation <= 0.75);
         QVERIFY(st.lowCorrelation >= 0.95);
+    }
+
+    void tenMinutesOfFocusRecurAndDrift() {
+        // Ten minutes of focus, as issue 14 measures them:
+        const Rendered r = render(synth::Preset::Focus, 600, 0xD21F7);
+        // the level, density and colour drift (loudness range >= 3 LU) but never jump
+        // (short-term loudness moves at most 4 LU from one second to the next);
+        const double lra = snd::loudnessRange(r.left, r.right, kRate);
+        const std::vector<double> st = snd::shortTermLoudness(r.left, r.right, kRate, 1.0);
+        double jump = 0;
+        for (std::size_t i = 1; i < st.size(); ++i) {
+            jump = std::max(jump, std::abs(st[i] - st[i - 1]));
+        }
+        // at least 30 % of the 8-bar windows recur (chroma correlation >= 0.8), yet no two
+        // phrases are the same samples;
+        const double recurring =
+            snd::recurringShare(r.left, r.right, kRate, static_cast<std::size_t>(r.barFrames));
+        std::set<std::size_t> phrases;
+        for (std::size_t i = 0; i + 1 < r.phraseStarts.size(); ++i) {
+            const auto from = static_cast<std::size_t>(r.phraseStarts[i]);
+            const auto to = static_cast<std::size_t>(r.phraseStarts[i + 1]);
+            phrases.insert(qHashBits(r.left.data() + from, (to - from) * sizeof(float)));
+        }
+        // and it stays at about -16 LUFS under -1 dBTP.
+        const double loudness = snd::integratedLoudness(r.left, r.right, kRate);
+        const double peak = snd::truePeakDb(r.left, r.right);
+        qInfo("loudness range %.1f LU, largest second-to-second step %.2f LU, %.0f %% of 8-bar "
+              "windows recur, %.1f LUFS, %.1f dBTP",
+              lra, jump, 100 * recurring, loudness, peak);
+        QVERIFY(lra >= 3.0);
+        QVERIFY(jump <= 4.0);
+        QVERIFY(recurring >= 0.3);
+        QCOMPARE(phrases.size(), r.phraseStarts.size() - 1);
+        QVERIFY(std::abs(loudness + 16.0) <= 1.5);
+        QVERIFY(peak <= -1.0);
     }
 
     void table() {
