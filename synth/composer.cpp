@@ -181,7 +181,7 @@ void Composer::next(PhrasePlan& plan) {
         n.release = framesOf(0.45);
         n.phase0[0] = rng.u32() | 1u; // noise seeds
         n.phase0[1] = rng.u32() | 1u;
-        panGains(0.0, 0.14 * p.intensity, n.gainL[0], n.gainR[0]);
+        panGains(0.0, 0.19 * p.intensity, n.gainL[0], n.gainR[0]);
         n.send = 0.7f;
     }
     addBells(plan, rng, slotStart);
@@ -236,7 +236,46 @@ int drawDegree(Mode mode, int from, int to, int avoid, Rng& rng) {
 
 } // namespace
 
-void Composer::newLoop(Mode mode, Rng& rng) {
+void Composer::newMotifCell(MotifCell& cell, double intensity, Rng& rng) {
+    cell = MotifCell{};
+    const double density = 0.2 + 0.6 * intensity;
+    const int maxLen = 2 + static_cast<int>((1.0 - intensity) * 3.0);
+    for (int slot = 0; slot < 8;) {
+        if (rng.uniform() >= density + (slot == 0 ? 0.2 : 0.0)) {
+            ++slot;
+            continue;
+        }
+        const auto i = static_cast<std::size_t>(slot);
+        cell.on[i] = true;
+        const double u = rng.uniform();
+        cell.step[i] = static_cast<std::int8_t>(u < 0.15   ? -2
+                                                : u < 0.45 ? -1
+                                                : u < 0.55 ? 0
+                                                : u < 0.85 ? 1
+                                                           : 2);
+        cell.length[i] = static_cast<std::int8_t>(1 + rng.below(maxLen));
+        cell.approach[i] = rng.uniform() < 0.07;
+        slot += cell.length[i];
+    }
+}
+
+void Composer::mutateMotifCell(MotifCell& cell, Rng& rng) {
+    // One note's movement changes by a step, or its approach is added or dropped.
+    const int slot = rng.below(8);
+    const auto i = static_cast<std::size_t>(slot);
+    if (!cell.on[i]) {
+        return;
+    }
+    if (rng.uniform() < 0.8) {
+        const int step = cell.step[i] + (rng.uniform() < 0.5 ? -1 : 1);
+        cell.step[i] = static_cast<std::int8_t>(std::clamp(step, -3, 3));
+    } else {
+        cell.approach[i] = !cell.approach[i];
+    }
+}
+
+void Composer::newLoop(const MusicParams& params, Rng& rng) {
+    const Mode mode = params.mode;
     // Remember the loop that ends, then either bring an earlier one back or write a new one:
     // 4 or 8 bars from the tonic (home), each chord reached by the chain, the last leading
     // back to the tonic.
@@ -249,7 +288,8 @@ void Composer::newLoop(Mode mode, Rng& rng) {
         const ChordLoop& recalled = m_memory[static_cast<std::size_t>(rng.below(m_memoryCount))];
         if (recalled.mode == mode) {
             m_loop = recalled;
-            mutateLoop(rng); // it comes back changed
+            mutateLoop(rng); // it comes back changed, its motif too
+            mutateMotifCell(m_loop.motif[static_cast<std::size_t>(rng.below(kMotifCells))], rng);
             m_loopRepeats = 2 + rng.below(3);
             return;
         }
@@ -270,6 +310,9 @@ void Composer::newLoop(Mode mode, Rng& rng) {
     }
     for (int i = 0; i < m_loop.bars; ++i) {
         m_loop.colour[static_cast<std::size_t>(i)] = rng.uniform();
+    }
+    for (MotifCell& cell : m_loop.motif) {
+        newMotifCell(cell, params.intensity, rng);
     }
     m_loopRepeats = 3 + rng.below(3);
 }
@@ -295,7 +338,7 @@ void Composer::composeChords(PhrasePlan& plan, Rng& rng) {
             // A pass of the loop begins: a new or recalled loop when this one has been heard
             // enough times (or the mode changed), else the same loop, sometimes changed.
             if (m_loop.bars == 0 || m_loopRepeats <= 0 || m_loop.mode != p.mode) {
-                newLoop(p.mode, rng);
+                newLoop(p, rng);
             } else if (rng.uniform() < 0.2) {
                 mutateLoop(rng);
             }
@@ -352,74 +395,110 @@ void Composer::addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::in
     }
 }
 
-void Composer::composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[]) {
-    const MusicParams& p = plan.params;
-    const double density = (0.15 + 0.55 * p.intensity) * (1.0 + 0.3 * plan.energy);
-    const int low = 62 + static_cast<int>(std::lround(4.0 * plan.energy)); // register drifts
-    const std::int32_t slotFrames = plan.frames / kEighthsPerPhrase;
-    int busyUntil = 0;
-    for (int slot = 0; slot < kEighthsPerPhrase; ++slot) {
-        if (slot < busyUntil) {
-            continue;
-        }
-        const double onset = density + (slot % 8 == 0 ? 0.15 : 0.0);
-        if (rng.uniform() >= onset) {
-            continue;
-        }
-        const Chord& chord = plan.chords[static_cast<std::size_t>(slot / 8)];
-        // Category: 70 % chord tone, 25 % other scale tone, 5 % chromatic.
-        const double u = rng.uniform();
-        const int category = u < 0.70 ? 0 : (u < 0.95 ? 1 : 2);
-        std::array<double, 25> weight{};
-        double total = 0;
-        for (int i = 0; i < 25; ++i) {
-            const int pitch = low + i;
-            const int pc = pitch % 12;
-            const bool scale = inScale(p.key, p.mode, pc);
-            const int cat = chord.contains(pc) ? 0 : (scale ? 1 : 2);
-            if (cat != category) {
-                continue;
-            }
-            double w = std::exp(-std::abs(pitch - m_lastPitch) / 3.5);
-            if (pitch == m_lastPitch) {
-                w *= 0.4;
-            }
-            weight[static_cast<std::size_t>(i)] = w;
-            total += w;
-        }
-        double pick = rng.uniform() * total;
-        int pitch = m_lastPitch;
-        for (int i = 0; i < 25; ++i) {
-            if (weight[static_cast<std::size_t>(i)] <= 0) {
-                continue;
-            }
-            pitch = low + i;
-            pick -= weight[static_cast<std::size_t>(i)];
-            if (pick < 0) {
-                break;
-            }
-        }
-        const int maxLen = 2 + static_cast<int>((1.0 - p.intensity) * 3.0);
-        const int len = 1 + rng.below(maxLen);
-        busyUntil = slot + len;
+namespace {
 
-        plan.melody[static_cast<std::size_t>(plan.melodyCount++)] = {slot, pitch};
-        dsp::Note& n = addNote(plan);
-        n.voice = dsp::kLead;
-        n.start = plan.start + slotStart[slot];
-        n.hold = static_cast<std::int32_t>(len * slotFrames * 0.92);
-        n.attack = framesOf(0.025);
-        n.release = framesOf(0.5);
-        n.phase0[0] = rng.u32();
-        n.phase0[1] = rng.u32();
-        n.inc[0] = phaseIncrement(pitch);
-        n.inc[1] = phaseIncrement(pitch, 6.0);
-        n.osc2 = 0.35f;
-        n.decay = 0.7f; // a sung or plucked line fades while it is held
-        const double vel = 0.5 + 0.4 * p.intensity + rng.uniform(-0.08, 0.08);
-        panGains(rng.uniform(-0.7, 0.7), 0.16 * vel, n.gainL[0], n.gainR[0]);
-        n.send = 0.55f;
-        m_lastPitch = pitch;
+// The pitch `steps` scale steps from `pitch` (which may be off the scale: it first moves to
+// the scale tone at or below it).
+int scaleStep(int pitch, int steps, int key, Mode mode) {
+    while (!inScale(key, mode, ((pitch % 12) + 12) % 12)) {
+        --pitch;
+    }
+    const int dir = steps < 0 ? -1 : 1;
+    for (int moved = 0; moved != steps;) {
+        pitch += dir;
+        if (inScale(key, mode, ((pitch % 12) + 12) % 12)) {
+            moved += dir;
+        }
+    }
+    return pitch;
+}
+
+// The chord tone nearest to `pitch` (the lower one on a tie).
+int nearestChordTone(int pitch, const Chord& chord) {
+    for (int d = 0; d < 12; ++d) {
+        if (chord.contains(pitch - d)) {
+            return pitch - d;
+        }
+        if (chord.contains(pitch + d)) {
+            return pitch + d;
+        }
+    }
+    return pitch;
+}
+
+} // namespace
+
+void Composer::composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[]) {
+    // The melody plays the loop's motif, a cell per bar: each note moves by its step from the
+    // one before (voice leading across bars and phrases), notes on the beat land on a chord
+    // tone, an approach note sits a semitone below the chord tone that follows it. The slow
+    // drift thins or fills the line and moves its register; a cell sometimes changes.
+    const MusicParams& p = plan.params;
+    const int low = 62 + static_cast<int>(std::lround(4.0 * plan.energy));
+    const double keep = std::min(1.0, (0.85 + 0.3 * plan.energy) / 0.85);
+    const std::int32_t slotFrames = plan.frames / kEighthsPerPhrase;
+    for (int bar = 0; bar < 2; ++bar) {
+        MotifCell& cell = m_loop.motif[static_cast<std::size_t>(m_motifBar % kMotifCells)];
+        ++m_motifBar;
+        if (rng.uniform() < 0.15) {
+            mutateMotifCell(cell, rng);
+        }
+        const Chord& chord = plan.chords[static_cast<std::size_t>(bar)];
+        std::array<bool, 8> play{};
+        for (std::size_t i = 0; i < 8; ++i) {
+            play[i] = cell.on[i] && (i == 0 || rng.uniform() < keep);
+        }
+        int resolveTo = -1; // the chord tone an approach note leads to
+        for (int s = 0; s < 8; ++s) {
+            const auto i = static_cast<std::size_t>(s);
+            if (!play[i]) {
+                continue;
+            }
+            int pitch = 0;
+            if (resolveTo >= 0) {
+                pitch = resolveTo; // the approach resolves by a semitone
+                resolveTo = -1;
+            } else {
+                pitch = scaleStep(m_lastPitch, cell.step[i], p.key, p.mode);
+                if (s % 2 == 0) {
+                    pitch = nearestChordTone(pitch, chord);
+                }
+                while (pitch < low) {
+                    pitch += 12;
+                }
+                while (pitch > low + 24) {
+                    pitch -= 12;
+                }
+                bool another = false;
+                for (std::size_t k = i + 1; k < 8; ++k) {
+                    another = another || play[k];
+                }
+                if (cell.approach[i] && another) {
+                    const int target = nearestChordTone(pitch, chord);
+                    resolveTo = target;
+                    pitch = target - 1;
+                }
+            }
+            const int slot = bar * 8 + s;
+            const int len = std::min<int>(cell.length[i], kEighthsPerPhrase - slot);
+            plan.melody[static_cast<std::size_t>(plan.melodyCount++)] = {slot, pitch};
+            dsp::Note& n = addNote(plan);
+            n.voice = dsp::kLead;
+            n.start = plan.start + slotStart[slot];
+            n.hold = static_cast<std::int32_t>(std::max(1, len) * slotFrames * 0.92);
+            n.attack = framesOf(0.025);
+            n.release = framesOf(0.5);
+            n.phase0[0] = rng.u32();
+            n.phase0[1] = rng.u32();
+            n.inc[0] = phaseIncrement(pitch);
+            n.inc[1] = phaseIncrement(pitch, 6.0);
+            n.osc2 = 0.35f;
+            n.decay = 0.7f; // a sung or plucked line fades while it is held
+            const double vel = 0.5 + 0.4 * p.intensity + rng.uniform(-0.08, 0.08);
+            panGains(rng.uniform(-0.7, 0.7), 0.16 * vel, n.gainL[0], n.gainR[0]);
+            n.send = 0.55f;
+            m_lastPitch = pitch;
+        }
     }
 }
 
@@ -427,7 +506,7 @@ void Composer::addBells(PhrasePlan& plan, Rng& rng, const std::int32_t slotStart
     // Bells: sparse high chord tones on the beats (more with intensity), three octave
     // partials panned apart, ringing into the reverb — the air above the pad.
     const MusicParams& p = plan.params;
-    const double chance = (0.1 + 0.5 * p.intensity) * (1.0 + 0.5 * plan.energy);
+    const double chance = (0.1 + 0.5 * p.intensity) * (1.0 + 0.3 * plan.energy);
     for (int slot = 0; slot < kEighthsPerPhrase; slot += 2) {
         if (rng.uniform() >= chance) {
             continue;
@@ -444,7 +523,7 @@ void Composer::addBells(PhrasePlan& plan, Rng& rng, const std::int32_t slotStart
         n.decay = 1.6f;
         const double vel = (0.6 + 0.4 * rng.uniform()) * (0.6 + 0.4 * p.intensity);
         const double pan = rng.uniform(-0.9, 0.9);
-        constexpr double kLevel[3] = {0.1, 0.1, 0.11};
+        constexpr double kLevel[3] = {0.1, 0.1, 0.13};
         for (int o = 0; o < 3; ++o) {
             n.phase0[o] = rng.u32();
             n.inc[o] = phaseIncrement(pitch + 12 * o, o == 0 ? 0.0 : rng.uniform(-3.0, 3.0));

@@ -82,15 +82,29 @@ public:
 private:
     /// A loop of chord degrees: written from the chain, played several times, changed a
     /// little on some passes, and sometimes brought back later.
+    /// One bar of the melody's motif: onsets on the eighth grid, each moving from the note
+    /// before by `step` scale steps (notes on the beat then land on a chord tone), or, with
+    /// `approach`, a semitone below the chord tone the next note plays.
+    struct MotifCell {
+        std::array<bool, 8> on{};
+        std::array<std::int8_t, 8> step{};
+        std::array<std::int8_t, 8> length{}; // eighths
+        std::array<bool, 8> approach{};
+    };
+    /// The motif: three cells, so that it phases against loops of 4 and 8 bars.
+    static constexpr int kMotifCells = 3;
     struct ChordLoop {
         std::array<int, 8> degrees{};
         std::array<double, 8> colour{}; // < 0.4: seventh, < 0.7: added ninth
         int bars = 0;                   // 4 or 8 (0: none yet)
         Mode mode = Mode::Dorian;
+        std::array<MotifCell, kMotifCells> motif{}; // comes back with its loop
     };
     void composeChords(PhrasePlan& plan, Rng& rng);
-    void newLoop(Mode mode, Rng& rng);
+    void newLoop(const MusicParams& params, Rng& rng);
     void mutateLoop(Rng& rng);
+    static void newMotifCell(MotifCell& cell, double intensity, Rng& rng);
+    static void mutateMotifCell(MotifCell& cell, Rng& rng);
     void composeMelody(PhrasePlan& plan, Rng& rng, std::int32_t slotStart[]);
     void addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::int32_t barFrames,
                 const Chord& chord);
@@ -106,6 +120,7 @@ private:
     ChordLoop m_loop;
     int m_loopBar = 0;     // the loop's next bar
     int m_loopRepeats = 0; // passes left before another loop
+    int m_motifBar = 0;    // bars of melody played (the motif's cell is this modulo 3)
     std::array<ChordLoop, 3> m_memory{};
     int m_memoryCount = 0;
     int m_memoryNext = 0;

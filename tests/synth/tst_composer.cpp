@@ -16,11 +16,16 @@ struct Shares {
     double scale = 0;
     double chromatic = 0;
     int notes = 0;
+    int chromaticNotes = 0;
+    int resolved = 0; // chromatic notes followed by the chord tone a semitone above
 };
 
 Shares melodyShares(Composer& c, int phrases) {
     PhrasePlan plan;
     int counts[3] = {0, 0, 0};
+    Shares s;
+    bool pendingChromatic = false;
+    int chromaticPitch = 0;
     for (int i = 0; i < phrases; ++i) {
         c.next(plan);
         for (int m = 0; m < plan.melodyCount; ++m) {
@@ -30,10 +35,15 @@ Shares melodyShares(Composer& c, int phrases) {
             // Classified from the pitch and the sounding chord, not from the composer's intent.
             const int cat =
                 chord.contains(pc) ? 0 : (inScale(plan.params.key, plan.params.mode, pc) ? 1 : 2);
+            if (pendingChromatic) {
+                s.resolved += e.pitch == chromaticPitch + 1 && cat == 0;
+            }
+            pendingChromatic = cat == 2;
+            chromaticPitch = e.pitch;
+            s.chromaticNotes += cat == 2;
             ++counts[cat];
         }
     }
-    Shares s;
     s.notes = counts[0] + counts[1] + counts[2];
     s.chord = double(counts[0]) / s.notes;
     s.scale = double(counts[1]) / s.notes;
@@ -61,6 +71,9 @@ private slots:
         }
     }
     void melodySharesPerMode() {
+        // The motif's notes on the beat land on chord tones, the others move by scale steps,
+        // and the few chromatic notes are approaches: each resolves up a semitone to the
+        // next note, a chord tone.
         QFETCH(int, mode);
         MusicParams p;
         p.mode = static_cast<Mode>(mode);
@@ -68,12 +81,12 @@ private slots:
         p.intensity = 0.7;
         Composer c(1000 + static_cast<std::uint64_t>(mode), p);
         const Shares s = melodyShares(c, 500);
-        qInfo("%d notes: chord %.3f scale %.3f chromatic %.3f", s.notes, s.chord, s.scale,
-              s.chromatic);
+        qInfo("%d notes: chord %.3f scale %.3f chromatic %.3f, %d of %d chromatic resolved",
+              s.notes, s.chord, s.scale, s.chromatic, s.resolved, s.chromaticNotes);
         QVERIFY(s.notes > 2000);
-        QVERIFY(std::abs(s.chord - 0.70) < 0.03);
-        QVERIFY(std::abs(s.scale - 0.25) < 0.03);
-        QVERIFY(std::abs(s.chromatic - 0.05) < 0.015);
+        QVERIFY(s.chord >= 0.6);
+        QVERIFY(s.chromatic > 0.01 && s.chromatic <= 0.08);
+        QCOMPARE(s.resolved, s.chromaticNotes);
     }
 
     void harmonyStaysInTheModeWithoutCadences_data() { melodySharesPerMode_data(); }
@@ -222,11 +235,28 @@ private slots:
         Composer c(5, presetParams(Preset::Focus));
         PhrasePlan plan;
         std::vector<int> bars;
+        std::vector<int> rhythm; // per bar, the melody's onsets as a bit mask of eighths
         for (int i = 0; i < 300; ++i) {
             c.next(plan);
             bars.push_back(plan.chords[0].degree);
             bars.push_back(plan.chords[1].degree);
+            int mask[2] = {0, 0};
+            for (int m = 0; m < plan.melodyCount; ++m) {
+                const MelodyEvent& e = plan.melody[static_cast<std::size_t>(m)];
+                mask[e.slot / 8] |= 1 << (e.slot % 8);
+            }
+            rhythm.push_back(mask[0]);
+            rhythm.push_back(mask[1]);
         }
+        // The melody's motif is three bars long: a bar's rhythm is often that of three bars
+        // before (the motif again), not always (it changes, and the drift thins it).
+        int same = 0;
+        for (std::size_t b = 3; b < rhythm.size(); ++b) {
+            same += rhythm[b] == rhythm[b - 3];
+        }
+        const double motif = double(same) / double(rhythm.size() - 3);
+        qInfo("%.0f %% of bars repeat the rhythm of three bars before", 100 * motif);
+        QVERIFY(motif >= 0.3 && motif <= 0.95);
         const auto window = [&](std::size_t at) {
             return std::vector<int>(bars.begin() + static_cast<std::ptrdiff_t>(at),
                                     bars.begin() + static_cast<std::ptrdiff_t>(at + 8));
