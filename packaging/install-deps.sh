@@ -16,7 +16,7 @@ RUN_PKGS=(
 # Running the test suite and benchmarks.
 TEST_PKGS=(
   libbenchmark-dev prometheus xvfb xauth clang libclang-rt-14-dev chromium openssl
-  opus-tools icecast2 lintian man-db desktop-file-utils pulseaudio pulseaudio-utils
+  opus-tools icecast2 lintian man-db desktop-file-utils pulseaudio pulseaudio-utils sox
 )
 
 pkgs=("${RUN_PKGS[@]}")
