@@ -271,7 +271,7 @@ AURALIS_HD void onePoleScan(const SegmentSummary* seg, float* starts, int count,
 
 // ---- reverb: 8-line feedback delay network, Hadamard mixing, FIR damping -----------------
 inline constexpr int kReverbLines = 8;
-inline constexpr int kRingBits = 12;
+inline constexpr int kRingBits = 14;
 inline constexpr int kRingSize = 1 << kRingBits; // frames of history per line
 inline constexpr int kRingMask = kRingSize - 1;
 inline constexpr int kRingFloats = kReverbLines * kRingSize;

@@ -10,8 +10,8 @@ namespace auralis::synth {
 
 namespace {
 
-constexpr std::array<std::int32_t, dsp::kReverbLines> kDelays = {1187, 1361, 1531, 1693,
-                                                                 1867, 2053, 2251, 2459};
+constexpr std::array<std::int32_t, dsp::kReverbLines> kDelays = {4409, 4943, 5381, 5801,
+                                                                 6229, 6661, 7103, 7561};
 constexpr double kRt60 = 5.0; // seconds
 
 constexpr bool delaysFitTheBlockScheme() {
