@@ -134,13 +134,11 @@ void NodeWatcher::fetchChoices() {
         if (p->error() != QNetworkReply::NoError || tooLarge(p)) {
             return; // asked again after the next status
         }
+        // Asked once either way: a node whose presets are not understood keeps the controls'
+        // built-in choices (its scrapes report whether it is reachable, not this).
+        m_haveChoices = true;
         if (const auto choices = parseChoices(QJsonDocument::fromJson(p->readAll()).object())) {
-            m_haveChoices = true;
             emit choicesUpdated(*choices);
-        } else {
-            m_haveChoices = true; // not asked every second: the controls keep their own lists
-            emit reachability(true, "the node's /api/presets is not understood: the controls "
-                                    "offer the built-in choices");
         }
     });
 }

@@ -81,14 +81,22 @@ void LocalPlayer::play() {
 }
 
 void LocalPlayer::stop() {
+    halt();
+    tick();
+}
+
+void LocalPlayer::halt() {
     m_state.wanted = false;
     m_tick.stop();
+    dropListener();
+    closeDevice();
+}
+
+void LocalPlayer::dropListener() {
     if (m_listener) {
         m_listener->stop();
         m_listener.release()->deleteLater(); // after its closing handshake
     }
-    closeDevice();
-    tick();
 }
 
 void LocalPlayer::setVolume(int percent) {
@@ -144,10 +152,7 @@ void LocalPlayer::closeDevice() {
 }
 
 void LocalPlayer::connectListener() {
-    if (m_listener) {
-        m_listener->stop();
-        m_listener.release()->deleteLater();
-    }
+    dropListener();
     m_buffer.restart();
     if (m_node.isEmpty()) {
         return;
@@ -191,13 +196,7 @@ void LocalPlayer::connectListener() {
 void LocalPlayer::tick() {
     if (m_sink && m_sink->error() == QAudio::FatalError) {
         m_deviceNote = "the audio output failed: press Play to try again";
-        m_state.wanted = false;
-        m_tick.stop();
-        if (m_listener) {
-            m_listener->stop();
-            m_listener.release()->deleteLater();
-        }
-        closeDevice();
+        halt();
     }
     double deviceMs = 0;
     if (m_sink) {

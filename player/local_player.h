@@ -58,6 +58,9 @@ signals:
 
 private:
     void connectListener();
+    /// Not playing any more: no listener, no device (what stop() and a failed device share).
+    void halt();
+    void dropListener();
     bool openDevice();
     void closeDevice();
     void tick();

@@ -219,7 +219,6 @@ void Composer::composeChords(PhrasePlan& plan, Rng& rng) {
         const int degree = m_loop.degrees[static_cast<std::size_t>(m_loopBar)];
         const double colour = m_loop.colour[static_cast<std::size_t>(m_loopBar)];
         m_loopBar = (m_loopBar + 1) % m_loop.bars;
-        m_degree = degree;
         Chord& c = plan.chords[static_cast<std::size_t>(bar)];
         c.degree = degree;
         c.size = 3;

@@ -116,7 +116,6 @@ private:
     MusicParams m_params;
     std::int64_t m_index = 0;
     std::int64_t m_nextStart = 0;
-    int m_degree = 0; // last chord degree
     ChordLoop m_loop;
     int m_loopBar = 0;     // the loop's next bar
     int m_loopRepeats = 0; // passes left before another loop

@@ -2,6 +2,7 @@
 // thread), simulated listeners (own thread) and the window. Every panel receives data, the
 // per-client panels show the listeners, colours follow the thresholds, pause stops redraws,
 // controls reach the node; and the `auralis` binary does the same end to end.
+#include "../common/dashboard_report.h"
 #include "../common/patience.h"
 #include "../common/sync_http.h"
 #include "client/loadgen.h"
@@ -26,6 +27,7 @@
 #include <vector>
 
 using namespace auralis;
+using auralis::test::headline;
 using auralis::test::kPatienceMs;
 
 namespace {
@@ -80,12 +82,6 @@ private:
 
 QString color(const QJsonObject& report, const char* panel) {
     return report.value(panel).toObject().value("headline_color").toString();
-}
-// The number shown in a panel's headline ("<span ...><b>24.9 ms</b></span>").
-double headline(const QJsonObject& report, const char* panel) {
-    const QString html = report.value(panel).toObject().value("headline").toString();
-    const qsizetype b = html.indexOf("<b>") + 3;
-    return html.mid(b, html.indexOf(' ', b) - b).toDouble();
 }
 } // namespace
 

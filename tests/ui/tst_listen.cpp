@@ -3,6 +3,7 @@
 // sink is recorded with parec — the music is heard and in the node's key, --mute is silence,
 // the node sees the app as a listener at its tier's depth, and with no sound server the app
 // says so and works on.
+#include "../common/dashboard_report.h"
 #include "../common/patience.h"
 #include "../common/pulse_server.h"
 #include "player/playout_buffer.h"
@@ -175,10 +176,8 @@ private slots:
         const QString id = listen.value("client_id").toString();
         QVERIFY(id.startsWith("dashboard-"));
         QCOMPARE(r.value("depth").toObject().value("legend").toArray(), QJsonArray({id}));
-        const QString depth = r.value("depth").toObject().value("headline").toString();
-        const qsizetype b = depth.indexOf("<b>") + 3;
-        const double chunks = depth.mid(b, depth.indexOf(' ', b) - b).toDouble();
-        QVERIFY2(chunks >= 5 && chunks <= 15, qPrintable(depth));
+        const double chunks = test::headline(r, "depth");
+        QVERIFY2(chunks >= 5 && chunks <= 15, qPrintable(QString::number(chunks)));
     }
 
     void muteRecordsSilenceWhileStillListening() {
