@@ -146,7 +146,7 @@ void Composer::next(PhrasePlan& plan) {
             n.inc[0] = phaseIncrement(pitchAtOrAbove(pc, 36));
             const double vel = 0.6 + 0.3 * p.intensity;
             panGains(0.0, 0.12 * vel, n.gainL[0], n.gainR[0]);
-            n.send = 0.12f;
+            n.send = 0.0f;
         }
     }
 
@@ -168,7 +168,7 @@ void Composer::next(PhrasePlan& plan) {
             n.decay = 7.0f;
             const double vel = (downbeat ? 1.0 : 0.6) * (0.4 + 0.6 * p.intensity);
             panGains(0.0, 0.28 * vel, n.gainL[0], n.gainR[0]);
-            n.send = 0.08f;
+            n.send = 0.0f;
         }
     }
     // A noise swell rising through the second bar into the next phrase.

@@ -20,12 +20,18 @@ public:
     static constexpr int kTileFrames = 4096;
 
 private:
-    void reverbBlock(float* ring, std::int64_t n0, std::int32_t count, const dsp::ReverbConfig& c);
+    void diffuse(std::int32_t count, const dsp::ReverbConfig& c);
+    void reverbBlock(float* ring, std::int64_t n0, std::int32_t count, const float* inL,
+                     const float* inR, const dsp::ReverbConfig& c);
 
     std::vector<dsp::Mix6> m_tile;
-    std::vector<float> m_inL, m_inR, m_revL, m_revR; // one reverb block each
-    std::vector<float> m_tap;                        // one line's taps for a block
-    std::vector<float> m_lines;                      // kReverbLines x kReverbBlock
+    // Each diffuser stage's input per channel (stage 0: the reverb's): kDiffuseHistory
+    // frames of history, then a tile; index stage * 2 + channel.
+    std::vector<float> m_stageIn[dsp::kDiffuseStages * 2];
+    std::vector<float> m_difL, m_difR; // the tile's diffused input
+    std::vector<float> m_revL, m_revR; // one reverb block each
+    std::vector<float> m_tap;          // one line's taps for a block
+    std::vector<float> m_lines;        // kReverbLines x kReverbBlock
 };
 
 } // namespace auralis::synth

@@ -269,6 +269,29 @@ AURALIS_HD void onePoleScan(const SegmentSummary* seg, float* starts, int count,
     }
 }
 
+// ---- reverb input: early reflections and diffusion --------------------------------------
+// Three sparse FIR stages in cascade per channel (velvet-noise style: one signed tap per
+// cell of each stage's span, gains decaying): 8 x 8 x 8 = 512 echoes over 5-120 ms from 24
+// multiplications a frame. The result is both the early reflections of the return and a
+// dense input to the delay network, whose first echoes (from 100 ms) then arrive as a cloud,
+// not as eight discrete repeats. Feed-forward only: every frame of a stage is independent of
+// the others (any order, any device); a stage reads its input's last kDiffuseHistory frames.
+inline constexpr int kDiffuseStages = 3;
+inline constexpr int kDiffuseTaps = 8; // per stage and channel
+/// Frames of a stage's input a window needs from before its start (every offset is less).
+inline constexpr int kDiffuseHistory = 2048;
+
+/// One stage's output at frame j of `in`, which is readable from j - kDiffuseHistory on; the
+/// taps add in index order.
+AURALIS_HD float diffuseSample(const float* in, std::int32_t j, const std::int32_t* offset,
+                               const float* gain) {
+    float acc = 0.0f;
+    for (int t = 0; t < kDiffuseTaps; ++t) {
+        acc += gain[t] * in[j - offset[t]];
+    }
+    return acc;
+}
+
 // ---- reverb: 8-line feedback delay network, Hadamard mixing, FIR damping -----------------
 inline constexpr int kReverbLines = 8;
 inline constexpr int kRingBits = 14;
@@ -286,9 +309,15 @@ struct ReverbConfig {
     float damp0; // FIR damping taps: damp0 + damp1 == 1 (unity at DC)
     float damp1;
     float outGain;
+    float earlyGain; // diffused input straight to the return (early reflections)
+    float lowCut;    // one-pole coefficient: the input minus its low-pass (keeps the bass dry)
+    std::int32_t diffuseOffset[kDiffuseStages][2][kDiffuseTaps]; // frames, < kDiffuseHistory
+    float diffuseGain[kDiffuseStages][2][kDiffuseTaps];
 };
 
-/// One frame of the reverb at absolute frame n: reads history, writes frame n of each line.
+/// One frame of the delay network at absolute frame n, fed the diffused input (inL, inR):
+/// reads history, writes frame n of each line; returns the network's output plus the early
+/// reflections (earlyGain times the diffused input).
 AURALIS_HD Stereo reverbSample(float* ring, std::int64_t n, float inL, float inR,
                                const ReverbConfig& c) {
     float y[kReverbLines];
@@ -297,8 +326,8 @@ AURALIS_HD Stereo reverbSample(float* ring, std::int64_t n, float inL, float inR
         const std::int64_t a = n - c.delay[i];
         y[i] = c.damp0 * line[a & kRingMask] + c.damp1 * line[(a - 1) & kRingMask];
     }
-    const Stereo out = {(y[0] - y[2] + y[4] - y[6]) * c.outGain,
-                        (y[1] - y[3] + y[5] - y[7]) * c.outGain};
+    const Stereo out = {(y[0] - y[2] + y[4] - y[6]) * c.outGain + c.earlyGain * inL,
+                        (y[1] - y[3] + y[5] - y[7]) * c.outGain + c.earlyGain * inR};
     // Fast Walsh-Hadamard transform: an orthogonal (lossless) mix of the eight lines.
     for (int h = 1; h < kReverbLines; h <<= 1) {
         for (int i = 0; i < kReverbLines; i += h << 1) {

@@ -13,6 +13,13 @@ namespace {
 constexpr std::array<std::int32_t, dsp::kReverbLines> kDelays = {4409, 4943, 5381, 5801,
                                                                  6229, 6661, 7103, 7561};
 constexpr double kRt60 = 5.0; // seconds
+// The diffuser stages' taps lie in these spans of frames: 5-34 ms, 0-41 ms, 0-45 ms.
+constexpr std::array<std::array<int, 2>, dsp::kDiffuseStages> kDiffuseSpans = {
+    {{220, 1500}, {0, 1800}, {0, 2000}}};
+static_assert(kDiffuseSpans[0][1] <= dsp::kDiffuseHistory &&
+              kDiffuseSpans[1][1] <= dsp::kDiffuseHistory &&
+              kDiffuseSpans[2][1] <= dsp::kDiffuseHistory);
+constexpr float kEarlyGain = 0.35f;
 
 constexpr bool delaysFitTheBlockScheme() {
     for (const std::int32_t d : kDelays) {
@@ -44,11 +51,43 @@ dsp::ReverbConfig SynthEngine::reverbConfig() {
     c.damp0 = 0.62f;
     c.damp1 = 0.38f;
     c.outGain = 0.5f;
+    c.earlyGain = kEarlyGain;
+    // The reverb hears nothing much below ~250 Hz: a wet, decorrelated bass would smear the
+    // mono low end (the full mix stays >= 0.95 correlated below 120 Hz).
+    c.lowCut = static_cast<float>(std::exp(-2.0 * std::numbers::pi * 250.0 / kSampleRate));
+    // The diffuser: per stage and channel one tap in each of kDiffuseTaps equal cells of the
+    // stage's span, at a pseudo-random place with a pseudo-random sign (a fixed generator:
+    // the same taps on every build), gains falling by 10 dB over the span, normalised to unit
+    // energy; left and right differ, so the early field is decorrelated between the channels.
+    std::uint64_t lcg = 0x5DEECE66Dull;
+    const auto next = [&lcg] {
+        lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+        return static_cast<double>(lcg >> 11) * (1.0 / 9007199254740992.0); // [0, 1)
+    };
+    for (int s = 0; s < dsp::kDiffuseStages; ++s) {
+        const double first = kDiffuseSpans[static_cast<std::size_t>(s)][0];
+        const double last = kDiffuseSpans[static_cast<std::size_t>(s)][1];
+        const double cell = (last - first) / dsp::kDiffuseTaps;
+        for (int ch = 0; ch < 2; ++ch) {
+            double energy = 0;
+            double gains[dsp::kDiffuseTaps];
+            for (int t = 0; t < dsp::kDiffuseTaps; ++t) {
+                const double at = first + cell * (t + next() * 0.999);
+                c.diffuseOffset[s][ch][t] = static_cast<std::int32_t>(at);
+                const double sign = next() < 0.5 ? -1.0 : 1.0;
+                gains[t] = sign * std::pow(10.0, -0.5 * (at - first) / (last - first));
+                energy += gains[t] * gains[t];
+            }
+            for (int t = 0; t < dsp::kDiffuseTaps; ++t) {
+                c.diffuseGain[s][ch][t] = static_cast<float>(gains[t] / std::sqrt(energy));
+            }
+        }
+    }
     return c;
 }
 
 dsp::MixConfig SynthEngine::mixConfig() {
-    return {0.5f, 0.7f, 1.0f};
+    return {0.5f, 1.8f, 1.0f};
 }
 
 SynthEngine::SynthEngine(std::uint64_t seed, const MusicParams& params,

@@ -31,7 +31,11 @@ struct RenderJob {
 /// a window can be rendered on either device and the next one continues seamlessly.
 struct RenderState {
     std::array<float, dsp::kRingFloats> reverbRing{};
+    /// The input of each reverb diffuser stage (stage 0: send + pad send) over the last
+    /// dsp::kDiffuseHistory frames before the window, oldest first: per stage, left then right.
+    std::array<float, dsp::kDiffuseStages * 2 * dsp::kDiffuseHistory> reverbInput{};
     float filter[4] = {0, 0, 0, 0}; // L stage 1, L stage 2, R stage 1, R stage 2
+    float lowCut[2] = {0, 0};       // the reverb input's low-pass, L and R
 };
 
 /// Outcome of one render call. On failure the state was not modified.

@@ -1,5 +1,6 @@
-// CUDA renderer: the dsp.h math in three kernels (voices per frame, segmented pad filter,
-// block-parallel reverb). Every runtime call is checked; errors return to the caller.
+// CUDA renderer: the dsp.h math in kernels per window: voices per frame, the segmented pad
+// filter, the reverb input and its low cut (segmented), three diffuser stages per frame, the
+// block-parallel delay network. Every runtime call is checked; errors return to the caller.
 #include "synth/cuda/cuda_renderer.h"
 #include "synth/music.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 constexpr int kVoiceThreads = 256;
 constexpr int kMaxCoef = kMaxPhraseFrames / dsp::kControlBlock + 1;
+constexpr std::size_t kFilterFloats = 6; // RenderState::filter, then RenderState::lowCut
 
 // Every launch must fit the hardware's limits (1024 threads per block, 48 KiB of static and
 // default dynamic shared memory), or it fails at run time on the first GPU it meets.
@@ -107,10 +109,84 @@ __global__ void filterKernel(const dsp::Mix6* bus, const float* coef, int frames
     }
 }
 
+// One thread per frame and channel (blockIdx.y): the reverb's input, after the
+// dsp::kDiffuseHistory frames of history that each channel's row of `input` starts with.
+__global__ void reverbInputKernel(const dsp::Mix6* __restrict__ bus, const float* __restrict__ pad,
+                                  int frames, float padSend, float* __restrict__ input) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= frames) {
+        return;
+    }
+    const int ch = blockIdx.y;
+    const dsp::Mix6 m = bus[i];
+    const float send = ch == 0 ? m.sendL : m.sendR;
+    input[static_cast<std::int64_t>(ch) * (dsp::kDiffuseHistory + frames) + dsp::kDiffuseHistory +
+          i] = send + padSend * pad[static_cast<std::int64_t>(ch) * frames + i];
+}
+
+// The reverb input minus its one-pole low-pass, per channel (blockIdx.x) as a segmented
+// scan like filterKernel's; `low` is scratch for the low-pass (one row per channel) and
+// `coef` holds reverb.lowCut for every control block. In place: nothing is __restrict__.
+__global__ void lowCutKernel(float* input, int frames, const float* coef, float* low,
+                             float* state) {
+    __shared__ dsp::SegmentSummary sSeg[dsp::kFilterSegments];
+    __shared__ float sStart[dsp::kFilterSegments];
+    const int ch = blockIdx.x;
+    const int seg = threadIdx.x;
+    std::int32_t from = 0;
+    std::int32_t to = 0;
+    dsp::segmentBounds(frames, dsp::kFilterSegments, seg, from, to);
+    float* x = input + static_cast<std::int64_t>(ch) * (dsp::kDiffuseHistory + frames) +
+               dsp::kDiffuseHistory;
+    float* y = low + static_cast<std::int64_t>(ch) * frames;
+    sSeg[seg] = dsp::onePoleSummary(x, 1, coef, from, to);
+    __syncthreads();
+    if (seg == 0) {
+        dsp::onePoleScan(sSeg, sStart, dsp::kFilterSegments, state[ch]);
+    }
+    __syncthreads();
+    const float last = dsp::onePoleApply(x, 1, y, coef, from, to, sStart[seg]);
+    if (from < to && to == frames) {
+        state[ch] = last;
+    }
+    for (std::int32_t i = from; i < to; ++i) {
+        x[i] = x[i] - y[i];
+    }
+}
+
+__global__ void fillKernel(float* out, int count, float value) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < count) {
+        out[i] = value;
+    }
+}
+
+// One thread per frame and channel: diffuser stage `stage`, reading its input row and
+// writing the next stage's row (after its history) or, for the last stage, `diffused`.
+// `input` and `out` may be the same buffer (other rows): neither pointer is __restrict__.
+__global__ void diffuseKernel(const float* input, int frames, int stage, dsp::ReverbConfig reverb,
+                              float* out) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= frames) {
+        return;
+    }
+    const int ch = blockIdx.y;
+    const std::int64_t row = dsp::kDiffuseHistory + frames;
+    const float* in = input + (stage * 2 + ch) * row + dsp::kDiffuseHistory;
+    const float v =
+        dsp::diffuseSample(in, i, reverb.diffuseOffset[stage][ch], reverb.diffuseGain[stage][ch]);
+    if (stage + 1 < dsp::kDiffuseStages) {
+        out[((stage + 1) * 2 + ch) * row + dsp::kDiffuseHistory + i] = v;
+    } else {
+        out[static_cast<std::int64_t>(ch) * frames + i] = v;
+    }
+}
+
 // One block walks the phrase in blocks of dsp::kReverbBlock frames, a thread per frame.
 __global__ void reverbKernel(const dsp::Mix6* __restrict__ bus, const float* __restrict__ pad,
-                             float* __restrict__ ring, std::int64_t start, int frames,
-                             dsp::ReverbConfig reverb, dsp::MixConfig mix, float* __restrict__ outL,
+                             const float* __restrict__ diffused, float* __restrict__ ring,
+                             std::int64_t start, int frames, dsp::ReverbConfig reverb,
+                             dsp::MixConfig mix, float* __restrict__ outL,
                              float* __restrict__ outR) {
     const float* padL = pad;
     const float* padR = pad + frames;
@@ -119,8 +195,7 @@ __global__ void reverbKernel(const dsp::Mix6* __restrict__ bus, const float* __r
         if (i < frames) {
             const dsp::Mix6 m = bus[i];
             const dsp::Stereo rev =
-                dsp::reverbSample(ring, start + i, m.sendL + mix.padSend * padL[i],
-                                  m.sendR + mix.padSend * padR[i], reverb);
+                dsp::reverbSample(ring, start + i, diffused[i], diffused[frames + i], reverb);
             outL[i] = dsp::masterSample(m.dryL, padL[i], rev.l, mix);
             outR[i] = dsp::masterSample(m.dryR, padR[i], rev.r, mix);
         }
@@ -178,7 +253,12 @@ public:
         std::memcpy(m_hCoef, job.filterCoef,
                     sizeof(float) * static_cast<std::size_t>(job.coefCount));
         std::memcpy(m_hRing, state.reverbRing.data(), sizeof(float) * dsp::kRingFloats);
-        std::memcpy(m_hFilter, state.filter, sizeof state.filter);
+        std::memcpy(m_hFilter, state.filter, sizeof state.filter); // then the low cut's two
+        std::memcpy(m_hFilter + 4, state.lowCut, sizeof state.lowCut);
+        std::memcpy(m_hInput, state.reverbInput.data(), sizeof state.reverbInput);
+        constexpr std::size_t kHistory = dsp::kDiffuseHistory;
+        const std::size_t row = kHistory + frames; // one stage's channel in m_dInput
+        constexpr std::size_t kRows = 2 * dsp::kDiffuseStages;
 
         AURALIS_CUDA_TRY(cudaMemcpyAsync(m_dNotes, m_hNotes, sizeof(dsp::Note) * job.noteCount,
                                          cudaMemcpyHostToDevice, m_stream));
@@ -186,8 +266,13 @@ public:
                                          cudaMemcpyHostToDevice, m_stream));
         AURALIS_CUDA_TRY(cudaMemcpyAsync(m_dRing, m_hRing, sizeof(float) * dsp::kRingFloats,
                                          cudaMemcpyHostToDevice, m_stream));
-        AURALIS_CUDA_TRY(cudaMemcpyAsync(m_dFilter, m_hFilter, sizeof state.filter,
+        AURALIS_CUDA_TRY(cudaMemcpyAsync(m_dFilter, m_hFilter, sizeof(float) * kFilterFloats,
                                          cudaMemcpyHostToDevice, m_stream));
+        for (std::size_t r = 0; r < kRows; ++r) {
+            AURALIS_CUDA_TRY(cudaMemcpyAsync(m_dInput + r * row, m_hInput + r * kHistory,
+                                             sizeof(float) * kHistory, cudaMemcpyHostToDevice,
+                                             m_stream));
+        }
 
         const int blocks = (job.frames + kVoiceThreads - 1) / kVoiceThreads;
         const std::size_t shared = sizeof(dsp::Note) * static_cast<std::size_t>(job.noteCount);
@@ -197,17 +282,39 @@ public:
         filterKernel<<<2, dsp::kFilterSegments, 0, m_stream>>>(m_dBus, m_dCoef, job.frames,
                                                                m_dFilter, m_dPad);
         AURALIS_CUDA_TRY(cudaGetLastError());
-        reverbKernel<<<1, dsp::kReverbBlock, 0, m_stream>>>(m_dBus, m_dPad, m_dRing, job.start,
-                                                            job.frames, job.reverb, job.mix, m_dOut,
-                                                            m_dOut + frames);
+        const dim3 perChannel(static_cast<unsigned>(blocks), 2);
+        reverbInputKernel<<<perChannel, kVoiceThreads, 0, m_stream>>>(m_dBus, m_dPad, job.frames,
+                                                                      job.mix.padSend, m_dInput);
+        AURALIS_CUDA_TRY(cudaGetLastError());
+        fillKernel<<<(job.coefCount + kVoiceThreads - 1) / kVoiceThreads, kVoiceThreads, 0,
+                     m_stream>>>(m_dLowCoef, job.coefCount, job.reverb.lowCut);
+        AURALIS_CUDA_TRY(cudaGetLastError());
+        lowCutKernel<<<2, dsp::kFilterSegments, 0, m_stream>>>(m_dInput, job.frames, m_dLowCoef,
+                                                               m_dDiffused, m_dFilter + 4);
+        AURALIS_CUDA_TRY(cudaGetLastError());
+        for (int stage = 0; stage < dsp::kDiffuseStages; ++stage) {
+            // A stage reads the rows the one before wrote: in-place is safe across launches.
+            float* out = stage + 1 < dsp::kDiffuseStages ? m_dInput : m_dDiffused;
+            diffuseKernel<<<perChannel, kVoiceThreads, 0, m_stream>>>(m_dInput, job.frames, stage,
+                                                                      job.reverb, out);
+            AURALIS_CUDA_TRY(cudaGetLastError());
+        }
+        reverbKernel<<<1, dsp::kReverbBlock, 0, m_stream>>>(m_dBus, m_dPad, m_dDiffused, m_dRing,
+                                                            job.start, job.frames, job.reverb,
+                                                            job.mix, m_dOut, m_dOut + frames);
         AURALIS_CUDA_TRY(cudaGetLastError());
 
         AURALIS_CUDA_TRY(cudaMemcpyAsync(m_hOut, m_dOut, sizeof(float) * 2 * frames,
                                          cudaMemcpyDeviceToHost, m_stream));
         AURALIS_CUDA_TRY(cudaMemcpyAsync(m_hRing, m_dRing, sizeof(float) * dsp::kRingFloats,
                                          cudaMemcpyDeviceToHost, m_stream));
-        AURALIS_CUDA_TRY(cudaMemcpyAsync(m_hFilter, m_dFilter, sizeof state.filter,
+        AURALIS_CUDA_TRY(cudaMemcpyAsync(m_hFilter, m_dFilter, sizeof(float) * kFilterFloats,
                                          cudaMemcpyDeviceToHost, m_stream));
+        for (std::size_t r = 0; r < kRows; ++r) { // the last kHistory frames of each row
+            AURALIS_CUDA_TRY(cudaMemcpyAsync(m_hInput + r * kHistory, m_dInput + r * row + frames,
+                                             sizeof(float) * kHistory, cudaMemcpyDeviceToHost,
+                                             m_stream));
+        }
         AURALIS_CUDA_TRY(cudaStreamSynchronize(m_stream));
 
         // Only a fully successful window touches the caller's state and output.
@@ -215,6 +322,8 @@ public:
         std::memcpy(outR, m_hOut + frames, sizeof(float) * frames);
         std::memcpy(state.reverbRing.data(), m_hRing, sizeof(float) * dsp::kRingFloats);
         std::memcpy(state.filter, m_hFilter, sizeof state.filter);
+        std::memcpy(state.lowCut, m_hFilter + 4, sizeof state.lowCut);
+        std::memcpy(state.reverbInput.data(), m_hInput, sizeof state.reverbInput);
         return {};
     }
 
@@ -249,10 +358,14 @@ private:
              {deviceAlloc(m_dNotes, kMaxWindowNotes), deviceAlloc(m_dTables, dsp::kTableFloats),
               deviceAlloc(m_dCoef, kMaxCoef), deviceAlloc(m_dBus, maxFrames),
               deviceAlloc(m_dPad, 2 * maxFrames), deviceAlloc(m_dOut, 2 * maxFrames),
-              deviceAlloc(m_dRing, dsp::kRingFloats), deviceAlloc(m_dFilter, 4),
+              deviceAlloc(m_dRing, dsp::kRingFloats), deviceAlloc(m_dFilter, kFilterFloats),
+              deviceAlloc(m_dLowCoef, kMaxCoef),
+              deviceAlloc(m_dInput, 2 * dsp::kDiffuseStages * (dsp::kDiffuseHistory + maxFrames)),
+              deviceAlloc(m_dDiffused, 2 * maxFrames),
+              hostAlloc(m_hInput, 2 * dsp::kDiffuseStages * dsp::kDiffuseHistory),
               hostAlloc(m_hNotes, kMaxWindowNotes), hostAlloc(m_hCoef, kMaxCoef),
               hostAlloc(m_hOut, 2 * maxFrames), hostAlloc(m_hRing, dsp::kRingFloats),
-              hostAlloc(m_hFilter, 4)}) {
+              hostAlloc(m_hFilter, kFilterFloats)}) {
             if (!st.ok) {
                 return st;
             }
@@ -272,6 +385,10 @@ private:
         cudaFree(m_dOut);
         cudaFree(m_dRing);
         cudaFree(m_dFilter);
+        cudaFree(m_dInput);
+        cudaFree(m_dLowCoef);
+        cudaFree(m_dDiffused);
+        cudaFreeHost(m_hInput);
         cudaFreeHost(m_hNotes);
         cudaFreeHost(m_hCoef);
         cudaFreeHost(m_hOut);
@@ -295,6 +412,10 @@ private:
     float* m_dOut = nullptr;
     float* m_dRing = nullptr;
     float* m_dFilter = nullptr;
+    float* m_dInput = nullptr;    // per diffuser stage and channel: history, then the window
+    float* m_dDiffused = nullptr; // per channel: the window's diffused reverb input
+    float* m_dLowCoef = nullptr;  // reverb.lowCut per control block
+    float* m_hInput = nullptr;    // the histories (RenderState::reverbInput)
     dsp::Note* m_hNotes = nullptr;
     float* m_hCoef = nullptr;
     float* m_hOut = nullptr;

@@ -16,7 +16,8 @@ using namespace auralis::test;
 namespace {
 
 // The CUDA renderer's structure, serially: voices frame-major, filter as segmented scans,
-// reverb in kReverbBlock blocks whose frames run in reverse order (any order must do).
+// reverb input and diffusion per frame, the delay network in kReverbBlock blocks; frames
+// within a kernel run in reverse order (any order must do).
 class EmulatedGpuRenderer final : public Renderer {
 public:
     const char* kind() const override { return "cuda-emulated"; }
@@ -68,13 +69,72 @@ public:
         }
         const float* padL = pad.data();
         const float* padR = pad.data() + frames;
+        // reverbInputKernel and diffuseKernel: rows of history + window, frames backwards.
+        constexpr std::size_t kHistory = dsp::kDiffuseHistory;
+        constexpr std::size_t kRows = 2 * dsp::kDiffuseStages;
+        const std::size_t row = kHistory + frames;
+        std::vector<float> input(kRows * row);
+        std::vector<float> diffused(2 * frames);
+        for (std::size_t r = 0; r < kRows; ++r) {
+            std::copy_n(state.reverbInput.data() + r * kHistory, kHistory, input.data() + r * row);
+        }
+        for (std::size_t ch = 0; ch < 2; ++ch) {
+            for (std::size_t i = frames; i-- > 0;) {
+                const dsp::Mix6& m = bus[i];
+                input[ch * row + kHistory + i] =
+                    (ch == 0 ? m.sendL : m.sendR) + job.mix.padSend * pad[ch * frames + i];
+            }
+        }
+        // lowCutKernel: the same segmented scan on each input row, then input minus low-pass.
+        const std::vector<float> lowCoef(static_cast<std::size_t>(job.coefCount),
+                                         job.reverb.lowCut);
+        for (std::size_t ch = 0; ch < 2; ++ch) {
+            float* x = input.data() + ch * row + kHistory;
+            std::vector<float> low(frames);
+            for (int s = 0; s < dsp::kFilterSegments; ++s) {
+                std::int32_t from = 0, to = 0;
+                dsp::segmentBounds(job.frames, dsp::kFilterSegments, s, from, to);
+                seg[static_cast<std::size_t>(s)] =
+                    dsp::onePoleSummary(x, 1, lowCoef.data(), from, to);
+            }
+            dsp::onePoleScan(seg.data(), starts.data(), dsp::kFilterSegments, state.lowCut[ch]);
+            for (int s = dsp::kFilterSegments - 1; s >= 0; --s) {
+                std::int32_t from = 0, to = 0;
+                dsp::segmentBounds(job.frames, dsp::kFilterSegments, s, from, to);
+                const float last = dsp::onePoleApply(x, 1, low.data(), lowCoef.data(), from, to,
+                                                     starts[static_cast<std::size_t>(s)]);
+                if (from < to && to == job.frames) {
+                    state.lowCut[ch] = last;
+                }
+            }
+            for (std::size_t i = frames; i-- > 0;) {
+                x[i] = x[i] - low[i];
+            }
+        }
+        for (std::size_t s = 0; s < dsp::kDiffuseStages; ++s) {
+            for (std::size_t ch = 0; ch < 2; ++ch) {
+                const float* in = input.data() + (s * 2 + ch) * row + kHistory;
+                float* out = s + 1 < dsp::kDiffuseStages
+                                 ? input.data() + ((s + 1) * 2 + ch) * row + kHistory
+                                 : diffused.data() + ch * frames;
+                for (std::size_t i = frames; i-- > 0;) {
+                    out[i] = dsp::diffuseSample(in, static_cast<std::int32_t>(i),
+                                                job.reverb.diffuseOffset[s][ch],
+                                                job.reverb.diffuseGain[s][ch]);
+                }
+            }
+        }
+        for (std::size_t r = 0; r < kRows; ++r) {
+            std::copy_n(input.data() + r * row + frames, kHistory,
+                        state.reverbInput.data() + r * kHistory);
+        }
         for (std::int32_t b0 = 0; b0 < job.frames; b0 += dsp::kReverbBlock) { // reverbKernel
             const std::int32_t b1 = std::min(job.frames, b0 + dsp::kReverbBlock);
             for (std::int32_t i = b1 - 1; i >= b0; --i) {
                 const dsp::Mix6& m = bus[static_cast<std::size_t>(i)];
                 const dsp::Stereo rev = dsp::reverbSample(
-                    state.reverbRing.data(), job.start + i, m.sendL + job.mix.padSend * padL[i],
-                    m.sendR + job.mix.padSend * padR[i], job.reverb);
+                    state.reverbRing.data(), job.start + i, diffused[static_cast<std::size_t>(i)],
+                    diffused[frames + static_cast<std::size_t>(i)], job.reverb);
                 outL[i] = dsp::masterSample(m.dryL, padL[i], rev.l, job.mix);
                 outR[i] = dsp::masterSample(m.dryR, padR[i], rev.r, job.mix);
             }

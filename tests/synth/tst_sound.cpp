@@ -64,6 +64,78 @@ Rendered render(synth::Preset preset, double seconds, std::uint64_t seed = 7) {
     return r;
 }
 
+// The reverb alone: an impulse on both inputs through the low cut, the diffuser and the delay
+// network,
+// with the engine's configuration, frame by frame (dsp.h, as the renderers compute it).
+struct Impulse {
+    std::vector<float> left, right;
+};
+/// The engine's reverb without its diffuser: stage taps that pass the input through, no
+/// early reflections (the delay network as it was before issue 14's diffusion).
+dsp::ReverbConfig undiffused() {
+    dsp::ReverbConfig c = synth::SynthEngine::reverbConfig();
+    for (int s = 0; s < dsp::kDiffuseStages; ++s) {
+        for (int ch = 0; ch < 2; ++ch) {
+            for (int t = 0; t < dsp::kDiffuseTaps; ++t) {
+                c.diffuseOffset[s][ch][t] = 0;
+                c.diffuseGain[s][ch][t] = t == 0 ? 1.0f : 0.0f;
+            }
+        }
+    }
+    c.earlyGain = 0;
+    return c;
+}
+
+Impulse reverbImpulse(double seconds,
+                      const dsp::ReverbConfig& c = synth::SynthEngine::reverbConfig()) {
+    std::vector<float> ring(dsp::kRingFloats, 0.0f);
+    const auto frames = static_cast<std::size_t>(seconds * kRate);
+    constexpr std::size_t kHistory = dsp::kDiffuseHistory;
+    // Each stage's input per channel, with kDiffuseHistory frames of silence before it.
+    std::vector<std::vector<float>> stage(dsp::kDiffuseStages * 2,
+                                          std::vector<float>(kHistory + frames, 0.0f));
+    float low = 0;
+    Impulse ir{std::vector<float>(frames), std::vector<float>(frames)};
+    for (std::size_t n = 0; n < frames; ++n) {
+        const float x = n == 0 ? 1.0f : 0.0f;
+        low = dsp::onePole(low, x, c.lowCut);
+        stage[0][kHistory + n] = x - low;
+        stage[1][kHistory + n] = x - low;
+        const auto j = static_cast<std::int32_t>(n);
+        float d[2] = {0, 0};
+        for (std::size_t s = 0; s < dsp::kDiffuseStages; ++s) {
+            for (std::size_t ch = 0; ch < 2; ++ch) {
+                d[ch] = dsp::diffuseSample(stage[s * 2 + ch].data() + kHistory, j,
+                                           c.diffuseOffset[s][ch], c.diffuseGain[s][ch]);
+                if (s + 1 < dsp::kDiffuseStages) {
+                    stage[(s + 1) * 2 + ch][kHistory + n] = d[ch];
+                }
+            }
+        }
+        const dsp::Stereo y =
+            dsp::reverbSample(ring.data(), static_cast<std::int64_t>(n), d[0], d[1], c);
+        ir.left[n] = y.l;
+        ir.right[n] = y.r;
+    }
+    return ir;
+}
+
+// The CPU renderer with the reverb return muted (everything else the same).
+class ReturnMuted final : public synth::Renderer {
+public:
+    const char* kind() const override { return "cpu-dry"; }
+    std::string deviceName() const override { return "CPU, reverb return muted"; }
+    synth::RenderStatus render(const synth::RenderJob& job, synth::RenderState& state, float* outL,
+                               float* outR) override {
+        synth::RenderJob dry = job;
+        dry.mix.wet = 0.0f;
+        return m_cpu.render(dry, state, outL, outR);
+    }
+
+private:
+    synth::CpuRenderer m_cpu;
+};
+
 } // namespace
 
 class TestSound : public QObject {
@@ -219,20 +291,11 @@ private slots:
     void reverbTailIsSmooth() {
         // The reverb alone (the engine's configuration) after an impulse on both inputs: the
         // tail from 100 ms to 1.6 s, against exponentially decaying noise (a diffuse tail).
-        const dsp::ReverbConfig c = synth::SynthEngine::reverbConfig();
-        std::vector<float> ring(dsp::kRingFloats, 0.0f);
-        const auto frames = static_cast<std::size_t>(1.6 * kRate);
-        std::vector<float> l(frames), r(frames);
-        for (std::size_t n = 0; n < frames; ++n) {
-            const float in = n == 0 ? 1.0f : 0.0f;
-            const dsp::Stereo y =
-                dsp::reverbSample(ring.data(), static_cast<std::int64_t>(n), in, in, c);
-            l[n] = y.l;
-            r[n] = y.r;
-        }
+        const Impulse ir = reverbImpulse(1.6);
         const auto from = static_cast<std::ptrdiff_t>(0.1 * kRate);
-        const double spread = snd::thirdOctaveSpreadDb({l.begin() + from, l.end()},
-                                                       {r.begin() + from, r.end()}, kRate);
+        const double spread =
+            snd::thirdOctaveSpreadDb({ir.left.begin() + from, ir.left.end()},
+                                     {ir.right.begin() + from, ir.right.end()}, kRate);
         auto nl = noise(11, 1.5, 1.0);
         auto nr = noise(12, 1.5, 1.0);
         for (std::size_t n = 0; n < nl.size(); ++n) {
@@ -246,6 +309,80 @@ private slots:
               reference);
         QVERIFY(std::abs(reference - 5.6) < 1.0); // the measure reads noise as noise
         QVERIFY(spread <= 10.0); // issue 14: within 10 dB (8 lines of 27-56 ms: 15.6 dB)
+    }
+
+    void reverbIsDenseFromItsFirstEchoes() {
+        // Echo density of the impulse response (1 = as dense as noise): the diffuser fills the
+        // first 100 ms with early reflections and turns the delay network's first echoes
+        // (from 100 ms) into a cloud; against the same network without the diffuser.
+        const auto at = [](double seconds) { return static_cast<std::size_t>(seconds * kRate); };
+        struct Density {
+            double early, first, late;
+        };
+        const auto density = [&](const Impulse& ir) {
+            return Density{snd::echoDensity(ir.left, kRate, at(0.010), at(0.090)),
+                           snd::echoDensity(ir.left, kRate, at(0.100), at(0.300)),
+                           snd::echoDensity(ir.left, kRate, at(0.300), at(0.900))};
+        };
+        const Impulse ir = reverbImpulse(1.0);
+        const Density now = density(ir);
+        const Density before = density(reverbImpulse(1.0, undiffused()));
+        double earlyEnergy = 0;
+        double total = 0;
+        for (std::size_t n = 0; n < ir.left.size(); ++n) {
+            const double e = double(ir.left[n]) * ir.left[n] + double(ir.right[n]) * ir.right[n];
+            total += e;
+            earlyEnergy += n < at(0.1) ? e : 0.0;
+        }
+        // The two channels' early reflections differ (a wide, not a mono, early field).
+        std::vector<double> l(ir.left.begin(), ir.left.begin() + at(0.1));
+        std::vector<double> r(ir.right.begin(), ir.right.begin() + at(0.1));
+        const double earlyCorrelation = snd::correlation(l, r);
+        qInfo("echo density: 10-90 ms %.2f, 100-300 ms %.2f, 300-900 ms %.2f (without the "
+              "diffuser %.2f, %.2f, %.2f); the first 100 ms hold %.0f %% of the energy, L/R "
+              "correlation %.2f",
+              now.early, now.first, now.late, before.early, before.first, before.late,
+              100 * earlyEnergy / total, earlyCorrelation);
+        QVERIFY(now.early >= 0.3);
+        QVERIFY(now.first >= 0.6);
+        QVERIFY(now.first >= 2 * before.first);
+        QVERIFY(now.late >= 0.9);
+        QVERIFY(earlyEnergy >= 0.05 * total);
+        QVERIFY(std::abs(earlyCorrelation) <= 0.3);
+    }
+
+    void reverbReturnIsClearlyAudible_data() {
+        QTest::addColumn<int>("preset");
+        for (const synth::Preset p : synth::kAllPresets) {
+            QTest::newRow(std::string(synth::presetName(p)).c_str()) << static_cast<int>(p);
+        }
+    }
+    void reverbReturnIsClearlyAudible() {
+        // The same 30 s rendered twice through the public engine, once with the reverb return
+        // muted: the loudness of what the return adds against that of the rest of the mix
+        // (before issue 14's reverb work: 13-17 LU below it).
+        QFETCH(int, preset);
+        const auto params = synth::presetParams(static_cast<synth::Preset>(preset));
+        synth::SynthEngine full(9, params);
+        synth::SynthEngine dry(9, params, std::make_unique<ReturnMuted>());
+        std::vector<float> wetL, wetR, dryL, dryR;
+        while (full.framesRendered() < static_cast<std::int64_t>(30 * kRate)) {
+            const synth::PhraseOutput& a = full.renderNext();
+            const synth::PhraseOutput& b = dry.renderNext();
+            QCOMPARE(a.frames, b.frames);
+            for (std::int32_t i = 0; i < a.frames; ++i) {
+                wetL.push_back(a.left[i] - b.left[i]);
+                wetR.push_back(a.right[i] - b.right[i]);
+            }
+            dryL.insert(dryL.end(), b.left, b.left + b.frames);
+            dryR.insert(dryR.end(), b.right, b.right + b.frames);
+        }
+        // BS.1770 loudness, as a listener weighs it (the bass counts less than in energy).
+        const double ratio =
+            snd::integratedLoudness(wetL, wetR, kRate) - snd::integratedLoudness(dryL, dryR, kRate);
+        qInfo("reverb return %.1f LU relative to the rest of the mix", ratio);
+        QVERIFY(ratio >= -10.0);
+        QVERIFY(ratio <= 0.0); // and it does not drown the music
     }
 
     void table() {
