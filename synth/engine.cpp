@@ -52,9 +52,9 @@ dsp::ReverbConfig SynthEngine::reverbConfig() {
     c.damp1 = 0.38f;
     c.outGain = 0.5f;
     c.earlyGain = kEarlyGain;
-    // The reverb hears nothing much below ~250 Hz: a wet, decorrelated bass would smear the
+    // The reverb hears nothing much below ~300 Hz: a wet, decorrelated bass would smear the
     // mono low end (the full mix stays >= 0.95 correlated below 120 Hz).
-    c.lowCut = static_cast<float>(std::exp(-2.0 * std::numbers::pi * 250.0 / kSampleRate));
+    c.lowCut = static_cast<float>(std::exp(-2.0 * std::numbers::pi * 300.0 / kSampleRate));
     // The diffuser: per stage and channel one tap in each of kDiffuseTaps equal cells of the
     // stage's span, at a pseudo-random place with a pseudo-random sign (a fixed generator:
     // the same taps on every build), gains falling by 10 dB over the span, normalised to unit
@@ -87,7 +87,7 @@ dsp::ReverbConfig SynthEngine::reverbConfig() {
 }
 
 dsp::MixConfig SynthEngine::mixConfig() {
-    return {0.5f, 1.8f, 1.0f};
+    return {0.5f, 1.8f, 0.88f};
 }
 
 SynthEngine::SynthEngine(std::uint64_t seed, const MusicParams& params,
