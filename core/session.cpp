@@ -118,33 +118,24 @@ void ListenerSession::sendChunk(qint64 nowUs) {
     }
     qint64 written = 0;
     qint64 expected = 0;
+    // Only the headers are this listener's; the chunk's PCM, base64 or Opus bytes are shared
+    // by every listener and go to the kernel without a copy (WsConnection::sendParts).
     if (m_format == Format::Json) {
-        const QByteArray text = protocol::audioJson(h, c.base64);
-        expected = text.size();
-        written = m_ws->sendText(text);
-    } else if (m_format == Format::Opus) {
-        // The header, then the chunk's Opus packets (none for an underrun).
-        const QByteArray& packets = ready ? chunk.opus : QByteArray();
-        const qsizetype length = protocol::kBinaryHeaderBytes + packets.size();
-        QByteArray frame = ws::frameHeader(ws::Opcode::Binary, length);
-        const qsizetype at = frame.size();
-        frame.resize(at + length);
-        protocol::writeBinaryHeader(frame.data() + at, h);
-        std::memcpy(frame.data() + at + protocol::kBinaryHeaderBytes, packets.constData(),
-                    static_cast<std::size_t>(packets.size()));
-        expected = frame.size();
-        written = m_ws->sendFrame(frame);
+        const QByteArray prefix = protocol::audioJsonPrefix(h);
+        const QByteArrayView suffix = protocol::kAudioJsonSuffix;
+        expected = WsConnection::frameBytes(prefix.size() + c.base64.size() + suffix.size());
+        written = m_ws->sendParts(ws::Opcode::Text, {prefix, c.base64, suffix});
     } else {
-        // The whole WebSocket frame in one buffer: frame header, audio header, PCM.
-        constexpr int kMessage = protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
-        QByteArray frame = ws::frameHeader(ws::Opcode::Binary, kMessage);
-        const qsizetype at = frame.size();
-        frame.resize(at + kMessage);
-        protocol::writeBinaryHeader(frame.data() + at, h);
-        std::memcpy(frame.data() + at + protocol::kBinaryHeaderBytes, c.pcm.constData(),
-                    protocol::kChunkBytes);
-        expected = frame.size();
-        written = m_ws->sendFrame(frame);
+        // The audio header, then the chunk's PCM, or its Opus packets (none for an underrun).
+        char header[protocol::kBinaryHeaderBytes];
+        protocol::writeBinaryHeader(header, h);
+        QByteArrayView body(c.pcm.constData(), protocol::kChunkBytes);
+        if (m_format == Format::Opus) {
+            body = ready ? QByteArrayView(chunk.opus) : QByteArrayView();
+        }
+        expected = WsConnection::frameBytes(protocol::kBinaryHeaderBytes + body.size());
+        written =
+            m_ws->sendParts(ws::Opcode::Binary, {QByteArrayView(header, sizeof header), body});
     }
     if (written < expected) {
         m_ctx.metrics.sendError(m_ws->isOpen() ? SendError::Unknown : SendError::Disconnect);

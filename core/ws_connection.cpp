@@ -7,6 +7,7 @@
 #include <QPointer>
 #include <QTcpSocket>
 
+#include <array>
 #include <memory>
 
 namespace auralis::core {
@@ -52,6 +53,34 @@ qint64 WsConnection::sendFrame(const QByteArray& frame) {
         return 0;
     }
     return m_socket->write(frame);
+}
+
+qint64 WsConnection::sendParts(ws::Opcode opcode, std::initializer_list<QByteArrayView> parts) {
+    if (m_state != State::Open || m_socket == nullptr) {
+        return 0;
+    }
+    qint64 length = 0;
+    for (const QByteArrayView part : parts) {
+        length += part.size();
+    }
+    const QByteArray header = ws::frameHeader(opcode, length);
+    std::array<QByteArrayView, kMaxWriteParts> all{};
+    all[0] = header;
+    std::size_t count = 1;
+    for (const QByteArrayView part : parts) {
+        if (count < all.size()) {
+            all[count] = part;
+        }
+        ++count; // beyond kMaxWriteParts, writeNow goes through Qt's buffer (still in order)
+    }
+    if (count > all.size()) {
+        QByteArray whole = header; // more parts than a message of ours has: one copy
+        for (const QByteArrayView part : parts) {
+            whole.append(part);
+        }
+        return writeNow(m_socket, {QByteArrayView(whole)});
+    }
+    return writeNow(m_socket, all.data(), count);
 }
 
 qint64 WsConnection::sendText(const QByteArray& utf8) {

@@ -10,6 +10,7 @@
 #include <QHostAddress>
 #include <QObject>
 
+#include <initializer_list>
 #include <memory>
 
 class QTcpSocket;
@@ -31,6 +32,14 @@ public:
     /// A complete frame, e.g. built once for many listeners (shared, not copied). Returns
     /// the bytes accepted (0 when not open).
     qint64 sendFrame(const QByteArray& frame);
+    /// One message of `opcode` whose payload is `parts` in order, written without copying
+    /// them (core::writeNow): the bytes shared by many listeners stay shared. Returns the
+    /// bytes accepted, frame header included (0 when not open); at most 7 parts.
+    qint64 sendParts(ws::Opcode opcode, std::initializer_list<QByteArrayView> parts);
+    /// Bytes on the wire of a frame this side sends with `payload` bytes (unmasked).
+    static constexpr qint64 frameBytes(qint64 payload) {
+        return payload + (payload < 126 ? 2 : payload < 65536 ? 4 : 10);
+    }
     /// Starts the closing handshake with `code` (RFC 6455) and a reason of <= 123 bytes.
     void close(int code, const QString& reason);
     void abort();

@@ -220,9 +220,9 @@ bool splitOpusPackets(QByteArrayView payload, std::vector<QByteArray>& out) {
     return true;
 }
 
-QByteArray audioJson(const AudioHeader& h, const QByteArray& base64) {
+QByteArray audioJsonPrefix(const AudioHeader& h) {
     QByteArray s;
-    s.reserve(base64.size() + 128);
+    s.reserve(112);
     s += "{\"type\":\"audio\",\"seq\":";
     s += QByteArray::number(h.seq);
     s += ",\"pts_ms\":";
@@ -230,8 +230,14 @@ QByteArray audioJson(const AudioHeader& h, const QByteArray& base64) {
     s += ",\"sent_at_ms\":";
     s += QByteArray::number(h.sentAtMs);
     s += h.underrun ? ",\"underrun\":true,\"data\":\"" : ",\"underrun\":false,\"data\":\"";
+    return s;
+}
+
+QByteArray audioJson(const AudioHeader& h, const QByteArray& base64) {
+    QByteArray s = audioJsonPrefix(h);
+    s.reserve(s.size() + base64.size() + kAudioJsonSuffix.size());
     s += base64;
-    s += "\"}";
+    s += kAudioJsonSuffix;
     return s;
 }
 

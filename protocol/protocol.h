@@ -1,6 +1,6 @@
 // Wire protocol v1 shared by the node and its clients: audio format, tiers, binary audio
-// header, the JSON audio message and limits (the other messages: messages.h). docs/protocol.md is the specification in tables.
-// Pure functions and constants; any thread.
+// header, the JSON audio message and limits (the other messages: messages.h). docs/protocol.md is
+// the specification in tables. Pure functions and constants; any thread.
 #pragma once
 
 #include "synth/music.h"
@@ -10,8 +10,8 @@
 
 #include <cstdint>
 #include <optional>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 namespace auralis::protocol {
 
@@ -91,6 +91,10 @@ bool splitOpusPackets(QByteArrayView payload, std::vector<QByteArray>& out);
 /// The JSON audio message (UTF-8) around an already base64-encoded chunk. The other messages
 /// are in messages.h.
 QByteArray audioJson(const AudioHeader& header, const QByteArray& base64);
+/// The same message in three parts, so the base64 between them can be shared by every
+/// listener: the prefix (everything up to the opening quote of "data"), base64, the suffix.
+QByteArray audioJsonPrefix(const AudioHeader& header);
+inline constexpr QByteArrayView kAudioJsonSuffix = "\"}";
 enum class AudioParse { NotAudio, Ok, Malformed };
 /// Reads a JSON audio message: the node's own compact layout directly, any other valid JSON
 /// spelling (spaces, another key order) through the JSON parser. `base64` is the data field.

@@ -4,13 +4,16 @@
 # per listener, from /api/status) and inter-arrival jitter at the listeners, node CPU and RSS,
 # and time from node start to the first audio at a listener.
 #   tests/bench/load_bench.sh BUILD_DIR [DURATION] [COUNTS...]    (default 60 s; 10 100 500 1000)
+# Environment: FORMAT=binary|json|opus (the listeners' format, default binary); NODE_BIN and
+# CLIENT_BIN to measure other builds' programs with the same script.
 set -euo pipefail
 build=${1:?usage: load_bench.sh BUILD_DIR [DURATION] [COUNTS...]}
 duration=${2:-60}
 shift $(( $# >= 2 ? 2 : 1 ))
 counts=("${@:-}")
 [ -n "${counts[0]}" ] || counts=(10 100 500 1000)
-node_bin=$build/app/auralis-node
+node_bin=${NODE_BIN:-$build/app/auralis-node}
+format=${FORMAT:-binary}
 client_bin=${CLIENT_BIN:-$build/app/auralis-client} # the same client for every node compared
 out=$(mktemp -d)
 trap 'kill $node_pid 2>/dev/null || true; rm -rf "$out"' EXIT
@@ -20,6 +23,7 @@ start_node() {
     local t0 now
     t0=$(date +%s%N)
     "$node_bin" --port 0 --bind 127.0.0.1 --device cpu --log-level warn --max-clients 5000 \
+        --max-listeners-per-address 0 --max-connections-per-address 0 --max-requests-per-second 0 \
         >"$out/node.out" 2>"$out/node.err" &
     node_pid=$!
     until grep -q listening "$out/node.out" 2>/dev/null; do sleep 0.005; done
@@ -40,7 +44,7 @@ printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for n in "${counts[@]}"; do
     c0=$(cpu_ticks); t0=$(date +%s%N); rss_max=$(rss_kb)
     "$client_bin" --url "ws://127.0.0.1:$port/ws/stream" --clients "$n" --duration "$duration" \
-        >"$out/load.json" 2>/dev/null &
+        --format "$format" >"$out/load.json" 2>/dev/null &
     client_pid=$!
     # Sample RSS; read the node's own per-listener send jitter near the end of the run.
     while kill -0 $client_pid 2>/dev/null; do
@@ -58,7 +62,7 @@ for n in "${counts[@]}"; do
     c1=$(cpu_ticks); t1=$(date +%s%N)
     cpu=$(awk -v d=$((c1 - c0)) -v t=$(( (t1 - t0) / 1000000 )) -v hz="$ticks" 'BEGIN {printf "%.0f %%", 100 * d / hz / (t / 1000)}')
     scrape=$(awk '{printf "%.1f ms, %d KB", $1 * 1000, $2 / 1000}' "$out/scrape.txt" 2>/dev/null || echo "-")
-    python3 - "$out/load.json" "$out/status.json" "$n" "$cpu" "$rss_max" "$scrape" <<'PY'
+    python3 - "$out/load.json" "$out/status.json" "$n" "$cpu" "$rss_max" "$scrape" "$duration" <<'PY'
 import json, sys
 load = json.load(open(sys.argv[1])); o = load["overall"]
 try:
@@ -68,6 +72,10 @@ except Exception:
 node_j = sorted(c["jitter_p95_ms"] for c in clients)
 def pct(v, q):
     return v[min(len(v) - 1, max(0, int(-(-q * len(v) // 1)) - 1))] if v else 0.0
+expected = int(sys.argv[3]) * float(sys.argv[7]) * 10
+if o["chunks"] < 0.9 * expected:  # refused or dropped listeners would read as a light load
+    print(f"load_bench: only {int(o['chunks'])} of ~{int(expected)} chunks arrived: "
+          "listeners were refused or dropped", file=sys.stderr)
 print(f"| {sys.argv[3]} | {int(o['chunks'])} | {int(o['gaps'])} | {int(o['server_underruns'])} | "
       f"{int(o['playout_underruns'])} | {pct(node_j, 0.95):.2f} / {pct(node_j, 0.99):.2f} | "
       f"{o['jitter_ms']['p95']:.2f} / {o['jitter_ms']['p99']:.2f} | {sys.argv[4]} | "
