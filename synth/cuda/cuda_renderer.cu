@@ -76,37 +76,42 @@ __global__ void voicesKernel(const dsp::Note* __restrict__ notes, int noteCount,
     bus[i] = m;
 }
 
+// One one-pole pass over `frames` frames of x (read with `stride`) into y as a segmented scan,
+// one thread per segment of the block: summaries, a scan from `state`, the segments re-run
+// from their true starts; `state` becomes the last value. Returns this thread's segment.
+__device__ void segmentedOnePole(const float* x, int stride, float* y, const float* coef,
+                                 int frames, float& state, std::int32_t& from, std::int32_t& to) {
+    __shared__ dsp::SegmentSummary sSeg[dsp::kFilterSegments];
+    __shared__ float sStart[dsp::kFilterSegments];
+    const int seg = threadIdx.x;
+    dsp::segmentBounds(frames, dsp::kFilterSegments, seg, from, to);
+    sSeg[seg] = dsp::onePoleSummary(x, stride, coef, from, to);
+    __syncthreads();
+    if (seg == 0) {
+        dsp::onePoleScan(sSeg, sStart, dsp::kFilterSegments, state);
+    }
+    __syncthreads();
+    const float last = dsp::onePoleApply(x, stride, y, coef, from, to, sStart[seg]);
+    if (from < to && to == frames) {
+        state = last;
+    }
+    __syncthreads(); // y complete, and the shared arrays free for the next pass
+}
+
 // Both one-pole stages of one channel (blockIdx.x) as segmented scans. Stage 2 reads `pad`,
 // which stage 1 wrote in this same launch: no pointer here may be __restrict__ (that allows
 // read-only-cache loads, ld.global.nc, of data written by the launch: undefined).
 __global__ void filterKernel(const dsp::Mix6* bus, const float* coef, int frames, float* state,
                              float* pad) {
-    __shared__ dsp::SegmentSummary sSeg[dsp::kFilterSegments];
-    __shared__ float sStart[dsp::kFilterSegments];
     const int ch = blockIdx.x;
-    const int seg = threadIdx.x;
     std::int32_t from = 0;
     std::int32_t to = 0;
-    dsp::segmentBounds(frames, dsp::kFilterSegments, seg, from, to);
     float* y = pad + static_cast<std::int64_t>(ch) * frames;
     // Stage 1 reads the bus (stride: one Mix6), stage 2 reads stage 1's output in place.
-    const float* x = reinterpret_cast<const float*>(bus) + ch;
-    int stride = static_cast<int>(sizeof(dsp::Mix6) / sizeof(float));
-    for (int stage = 0; stage < 2; ++stage) {
-        sSeg[seg] = dsp::onePoleSummary(x, stride, coef, from, to);
-        __syncthreads();
-        if (seg == 0) {
-            dsp::onePoleScan(sSeg, sStart, dsp::kFilterSegments, state[ch * 2 + stage]);
-        }
-        __syncthreads();
-        const float last = dsp::onePoleApply(x, stride, y, coef, from, to, sStart[seg]);
-        if (from < to && to == frames) {
-            state[ch * 2 + stage] = last;
-        }
-        __syncthreads();
-        x = y;
-        stride = 1;
-    }
+    segmentedOnePole(reinterpret_cast<const float*>(bus) + ch,
+                     static_cast<int>(sizeof(dsp::Mix6) / sizeof(float)), y, coef, frames,
+                     state[ch * 2], from, to);
+    segmentedOnePole(y, 1, y, coef, frames, state[ch * 2 + 1], from, to);
 }
 
 // One thread per frame and channel (blockIdx.y): the reverb's input, after the
@@ -129,27 +134,14 @@ __global__ void reverbInputKernel(const dsp::Mix6* __restrict__ bus, const float
 // `coef` holds reverb.lowCut for every control block. In place: nothing is __restrict__.
 __global__ void lowCutKernel(float* input, int frames, const float* coef, float* low,
                              float* state) {
-    __shared__ dsp::SegmentSummary sSeg[dsp::kFilterSegments];
-    __shared__ float sStart[dsp::kFilterSegments];
     const int ch = blockIdx.x;
-    const int seg = threadIdx.x;
-    std::int32_t from = 0;
-    std::int32_t to = 0;
-    dsp::segmentBounds(frames, dsp::kFilterSegments, seg, from, to);
     float* x = input + static_cast<std::int64_t>(ch) * (dsp::kDiffuseHistory + frames) +
                dsp::kDiffuseHistory;
     float* y = low + static_cast<std::int64_t>(ch) * frames;
-    sSeg[seg] = dsp::onePoleSummary(x, 1, coef, from, to);
-    __syncthreads();
-    if (seg == 0) {
-        dsp::onePoleScan(sSeg, sStart, dsp::kFilterSegments, state[ch]);
-    }
-    __syncthreads();
-    const float last = dsp::onePoleApply(x, 1, y, coef, from, to, sStart[seg]);
-    if (from < to && to == frames) {
-        state[ch] = last;
-    }
-    for (std::int32_t i = from; i < to; ++i) {
+    std::int32_t from = 0;
+    std::int32_t to = 0;
+    segmentedOnePole(x, 1, y, coef, frames, state[ch], from, to);
+    for (std::int32_t i = from; i < to; ++i) { // this thread's own segment
         x[i] = x[i] - y[i];
     }
 }
