@@ -29,6 +29,8 @@ int colourDegree(Mode mode) {
     return 0;
 }
 
+constexpr int kPadTop = 86; // highest pad pitch: its 16th partial stays under 22.05 kHz
+
 std::int32_t framesOf(double seconds) {
     return static_cast<std::int32_t>(std::lround(seconds * kSampleRate));
 }
@@ -61,6 +63,14 @@ double slowEnergy(std::uint64_t seed, std::int64_t frame) {
     const double phase2 = static_cast<double>((seed / 1000) % 1000) / 1000.0;
     return 0.6 * std::sin(2 * std::numbers::pi * (t / 173.0 + phase1)) +
            0.4 * std::sin(2 * std::numbers::pi * (t / 411.0 + phase2));
+}
+
+double slowVoicing(std::uint64_t seed, std::int64_t frame) {
+    const double t = static_cast<double>(frame) / kSampleRate;
+    // A multiplicative hash, so that small seeds (7, 99, ...) get distinct phases too.
+    const double phase =
+        static_cast<double>(((seed * 0x9E3779B97F4A7C15ull) >> 40) % 1000) / 1000.0;
+    return std::sin(2 * std::numbers::pi * (t / 271.0 + phase));
 }
 
 double chordTransitionWeight(Mode mode, int from, int to) {
@@ -109,6 +119,7 @@ void Composer::next(PhrasePlan& plan) {
     plan.frames = phraseFrames(p.bpm);
     plan.params = p;
     plan.energy = slowEnergy(m_seed, plan.start);
+    plan.voicing = slowVoicing(m_seed, plan.start);
     plan.noteCount = 0;
     plan.melodyCount = 0;
 
@@ -238,9 +249,20 @@ void Composer::composeChords(PhrasePlan& plan, Rng& rng) {
 void Composer::addPad(PhrasePlan& plan, Rng& rng, std::int64_t barStart, std::int32_t barFrames,
                       const Chord& chord) {
     const int root = pitchAtOrAbove(chord.pcs[0], 48);
+    // The voicing drifts over minutes: the upper tones start 2 to 8 semitones above the root
+    // (which tone comes first: the inversion above the bass), and when open the second of
+    // them rises an octave. The top stays below MIDI 87 (16 partials under Nyquist).
+    const int lift = 5 + static_cast<int>(std::lround(3.0 * plan.voicing));
+    const bool open = plan.voicing > 0.25;
     for (int i = 0; i < chord.size; ++i) {
-        const int pitch =
-            i == 0 ? root : pitchAtOrAbove(chord.pcs[static_cast<std::size_t>(i)], root + 5);
+        int pitch =
+            i == 0 ? root : pitchAtOrAbove(chord.pcs[static_cast<std::size_t>(i)], root + lift);
+        if (open && i == 2) {
+            pitch += 12;
+        }
+        while (pitch > kPadTop) {
+            pitch -= 12;
+        }
         const std::int32_t stagger = framesOf(rng.uniform(0.0, 0.08));
         dsp::Note& n = addNote(plan);
         n.voice = dsp::kPad;

@@ -1,6 +1,6 @@
 // The composer: turns a seed and parameters into an endless sequence of two-bar phrases
 // (chord loops from a per-mode Markov chain that repeat, change and return; melody, bass,
-// pad, bells, percussion; a slow drift over minutes) as timed notes.
+// pad, bells, percussion; a slow drift of energy and voicing over minutes) as timed notes.
 // Deterministic from the 64-bit seed; one thread at a time; next() never allocates.
 #pragma once
 
@@ -44,6 +44,9 @@ struct PhrasePlan {
     /// The slow drift at this phrase, -1..1 (slowEnergy()): louder, denser, higher and
     /// brighter above 0, sparser and darker below.
     double energy = 0;
+    /// The pad's voicing at this phrase, -1..1 (slowVoicing()): close and low below 0,
+    /// inverted higher and open (a tone an octave up) above.
+    double voicing = 0;
     std::array<Chord, 2> chords; // one per bar
     std::array<MelodyEvent, kEighthsPerPhrase> melody{};
     int melodyCount = 0;
@@ -62,6 +65,11 @@ double loudnessTrim(double intensity);
 /// and 7 minutes, phases from the seed), so that density, level, register and brightness
 /// change over minutes. A pure function of the seed and the time.
 double slowEnergy(std::uint64_t seed, std::int64_t frame);
+
+/// The pad's voicing drift at stream frame `frame`, -1..1: a third slow wave (about 4.5
+/// minutes, its phase from the seed, independent of slowEnergy()). A pure function of the
+/// seed and the time.
+double slowVoicing(std::uint64_t seed, std::int64_t frame);
 
 /// MIDI note number to the 32-bit phase increment per frame at 44.1 kHz.
 std::uint32_t phaseIncrement(double midi, double cents = 0.0);

@@ -3,9 +3,13 @@
 
 #include <QtTest>
 
+#include <algorithm>
+#include <cmath>
+
 #include <cstring>
 #include <map>
 #include <set>
+#include <vector>
 
 using namespace auralis::synth;
 
@@ -227,6 +231,51 @@ private slots:
         c.next(plan);
         c.next(plan);
         QCOMPARE(plan.energy, slowEnergy(99, plan.start));
+    }
+
+    void thePadVoicingDriftsOverMinutes() {
+        // Over ten minutes of focus the pad's voicing changes: how far its first upper tone
+        // sits above the root (the inversion) and its span (close or open) take several
+        // values, decided per phrase from slowVoicing() alone.
+        const std::uint64_t seed = 7;
+        Composer c(seed, presetParams(Preset::Focus));
+        PhrasePlan plan;
+        std::set<int> lifts;
+        std::set<int> spans;
+        double lo = 1;
+        double hi = -1;
+        while (plan.start < 600LL * kSampleRate) {
+            c.next(plan);
+            QCOMPARE(plan.voicing, slowVoicing(seed, plan.start));
+            lo = std::min(lo, plan.voicing);
+            hi = std::max(hi, plan.voicing);
+            for (int bar = 0; bar < 2; ++bar) {
+                std::vector<int> pitches;
+                const std::int64_t barEnd = plan.start + (bar + 1) * plan.frames / 2;
+                for (int n = 0; n < plan.noteCount; ++n) {
+                    const dsp::Note& note = plan.notes[static_cast<std::size_t>(n)];
+                    const bool inBar =
+                        note.start >= barEnd - plan.frames / 2 && note.start < barEnd;
+                    if (note.voice == dsp::kPad && inBar) {
+                        // The middle oscillator is the tone itself (within 2 cents).
+                        const double hz = note.inc[1] * double(kSampleRate) / 4294967296.0;
+                        pitches.push_back(int(std::lround(69 + 12 * std::log2(hz / 440.0))));
+                    }
+                }
+                QVERIFY(pitches.size() >= 3);
+                std::sort(pitches.begin() + 1, pitches.end());
+                lifts.insert(pitches[1] - pitches[0]);
+                spans.insert(pitches.back() - pitches[0]);
+                QVERIFY(pitches.back() <= 86); // 16 partials stay under Nyquist
+            }
+        }
+        qInfo("first upper tone %d..%d semitones above the root (%d values), span %d..%d",
+              *lifts.begin(), *lifts.rbegin(), int(lifts.size()), *spans.begin(), *spans.rbegin());
+        QVERIFY2(hi - lo > 1.5, qPrintable(QString("%1..%2").arg(lo).arg(hi)));
+        QVERIFY2(lifts.size() >= 3, qPrintable(QString::number(lifts.size()))); // 1 without drift
+        QVERIFY2(*spans.rbegin() - *spans.begin() >= 12,
+                 qPrintable(QString("%1..%2").arg(*spans.begin()).arg(*spans.rbegin())));
+        QVERIFY(slowVoicing(7, 12345) != slowVoicing(8, 12345)); // the seed sets the phase
     }
 
     void chordLoopsRecurAndChange() {
