@@ -12,6 +12,7 @@
 #include <QSslCertificate>
 #include <QTimer>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
@@ -55,6 +56,9 @@ int main(int argc, char** argv) {
          "f"},
         {"no-read", "Load: fraction of listeners that never read (default 0).", "f", "0"},
         {"ramp-ms", "Load: spread the connects over this long (default 2 ms per listener).", "ms"},
+        {"threads",
+         "Load: spread the listeners over N threads, each with its own event loop (default 1).",
+         "n", "1"},
         {"id-prefix", "Load: client ids are PREFIX-0, PREFIX-1, ... (default load).", "prefix",
          "load"},
         {"log-level", "error, warn, info or debug (default warn).", "level", "warn"},
@@ -114,6 +118,7 @@ int main(int argc, char** argv) {
         }
         o.noReadFraction = opts.number("no-read", 0, 1);
         o.idPrefix = args.value("id-prefix");
+        o.threads = opts.integer("threads", 1, 256);
         o.caCertificates = caCertificates;
         o.insecure = args.isSet("insecure");
         // The ids are PREFIX-N: the prefix leaves room for the number within 64 characters.
@@ -126,6 +131,13 @@ int main(int argc, char** argv) {
         if (!opts.ok()) {
             return opts.usageError();
         }
+        // Every listener is a socket: make room for them (up to the hard limit).
+        if (!app::raiseOpenFileLimit(o.clients + 64)) {
+            std::fprintf(stderr,
+                         "auralis-client: warning: the open-file limit is below %d; some "
+                         "listeners will fail to connect (raise ulimit -n)\n",
+                         o.clients + 64);
+        }
         client::LoadGenerator generator(o, clock);
         // Print and leave once every closing handshake is over (a node that does not answer
         // is cut off by the client after WsClient::kCloseTimeoutMs).
@@ -133,12 +145,25 @@ int main(int argc, char** argv) {
             std::printf(
                 "%s\n",
                 QJsonDocument(generator.summary()).toJson(QJsonDocument::Indented).constData());
+            const client::GeneratorLoad g = generator.generatorLoad();
+            if (g.saturated) {
+                double busiest = 0;
+                for (const double c : g.threadCpuPercent) {
+                    busiest = std::max(busiest, c);
+                }
+                std::fprintf(stderr,
+                             "auralis-client: warning: the load generator was saturated (busiest "
+                             "thread %.0f %% of a core, timer lag p95 %.1f ms): jitter and "
+                             "arrival times measure the generator, not the node; use more "
+                             "--threads or fewer --clients\n",
+                             busiest, g.lagP95Ms);
+            }
             app.exit(generator.exitCode());
         };
         QObject::connect(&generator, &client::LoadGenerator::closed, &app, report);
         app::onTerminationSignal(&app, [&generator](int) { generator.stop(); });
-        std::fprintf(stderr, "auralis-client: %d listeners for %.1f s against %s\n", o.clients,
-                     duration, qPrintable(url.toString()));
+        std::fprintf(stderr, "auralis-client: %d listeners in %d thread(s) for %.1f s against %s\n",
+                     o.clients, o.threads, duration, qPrintable(url.toString()));
         generator.start();
         return QCoreApplication::exec();
     }

@@ -4,9 +4,11 @@
 #include <QLoggingCategory>
 #include <QSocketNotifier>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <random>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,6 +51,19 @@ synth::DevicePreference readDevice(OptionReader& opts) {
     return opts.choice(
         "device", [](const QString& v) { return synth::parseDevicePreference(v.toStdString()); },
         "cpu, cuda or auto", synth::DevicePreference::Auto);
+}
+
+bool raiseOpenFileLimit(int needed) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        return false;
+    }
+    const auto want = static_cast<rlim_t>(std::max(needed, 0));
+    if (limit.rlim_cur >= want) {
+        return true;
+    }
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? want : std::min(want, limit.rlim_max);
+    return setrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur >= want;
 }
 
 void onTerminationSignal(QObject* context, std::function<void(int)> handler) {

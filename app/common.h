@@ -27,6 +27,10 @@ synth::DevicePreference readDevice(OptionReader& opts);
 /// Calls `handler` on the Qt event loop when SIGINT or SIGTERM arrives.
 void onTerminationSignal(QObject* context, std::function<void(int signal)> handler);
 
+/// Raises the soft open-file limit toward `needed` descriptors (at most the hard limit);
+/// true when the limit now allows `needed`.
+bool raiseOpenFileLimit(int needed);
+
 /// --seed, --preset, --key, --mode, --bpm, --intensity.
 void addMusicOptions(QCommandLineParser& parser);
 /// Reads them; on a bad value returns the message for the user.

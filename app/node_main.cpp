@@ -104,6 +104,14 @@ int runServe(QCoreApplication& app, const QCommandLineParser& args, app::OptionR
         return 1;
     }
 
+    // Each listener is a socket, and Ogg listeners and HTTP requests come on top.
+    const int descriptors = 2 * config.maxClients + 256;
+    if (!app::raiseOpenFileLimit(descriptors)) {
+        std::fprintf(stderr,
+                     "auralis-node: warning: the open-file limit is below %d (--max-clients "
+                     "%d); raise ulimit -n or listeners will be refused\n",
+                     descriptors, config.maxClients);
+    }
     core::Node node(config);
     QString error;
     if (!node.start(&error)) {

@@ -1,11 +1,14 @@
 // The load generator: N listeners against one node for a duration, some optionally impaired
-// (delay, jitter, stalls) and some that never read, summarised as JSON. Lives in one thread.
+// (delay, jitter, stalls) and some that never read, spread over T threads (each its own event
+// loop), summarised as JSON with what the generator itself cost. Create, start, stop and read
+// it in one thread; with threads > 1 the other shards' listeners live in threads of their own.
 #pragma once
 
 #include "client/listener.h"
 
 #include <QJsonObject>
 #include <QObject>
+#include <QThread>
 #include <QTimer>
 
 #include <memory>
@@ -26,6 +29,22 @@ struct LoadOptions {
     QString idPrefix = "load";
     QList<QSslCertificate> caCertificates; // wss: also trusted
     bool insecure = false;                 // wss: accept any certificate
+    int threads = 1; // listeners spread round-robin over this many event-loop threads
+};
+
+/// What the generator itself cost during the run (from start() to the end of its time), so
+/// that a number about the node is never one about the measuring tool.
+struct GeneratorLoad {
+    int threads = 1;
+    double cpuPercent = 0;                // the whole process, % of one core
+    std::vector<double> threadCpuPercent; // each listener thread, % of one core
+    double lagP95Ms = 0;                  // how late a 20 ms timer fired in a listener thread
+    double lagMaxMs = 0;
+    /// A listener thread used ≥ kSaturatedCpuPercent of a core, or its timers ran
+    /// ≥ kSaturatedLagMs late at p95: the listeners' timings then measure the generator.
+    bool saturated = false;
+    static constexpr double kSaturatedCpuPercent = 85;
+    static constexpr double kSaturatedLagMs = 5;
 };
 
 /// The auralis-client command line that runs `options` in a process of its own (the
@@ -36,17 +55,20 @@ class LoadGenerator : public QObject {
     Q_OBJECT
 public:
     LoadGenerator(LoadOptions options, const Clock& clock, QObject* parent = nullptr);
+    ~LoadGenerator() override;
 
     void start();
     /// Ends the run now (as its duration would; SIGTERM): every listener closes, finished()
     /// then closed() follow.
     void stop();
-    /// Per-listener and overall results. Listeners that never read are listed but left out
-    /// of the totals and of the gap check.
+    /// Per-listener and overall results and the generator's own load ("generator").
+    /// Listeners that never read are listed but left out of the totals and of the gap check.
+    /// With threads > 1, read it after closed().
     QJsonObject summary() const;
     /// 0 when every reading listener received its chunks with no gap in seq, else 1.
     int exitCode() const;
-    int connected() const;
+    /// Valid after finished().
+    GeneratorLoad generatorLoad() const;
 
 signals:
     /// The run's time is up; every listener is closing.
@@ -55,17 +77,23 @@ signals:
     void closed();
 
 private:
+    class Shard;
+    const ListenerClient& listener(std::size_t i) const;
+    void onShardClosed();
+
     LoadOptions m_options;
     const Clock& m_clock;
-    std::vector<ListenerClient*> m_listeners; // children: they move with the generator
+    std::vector<Shard*> m_shards; // [0] is a child (moves with the generator), others threaded
+    std::vector<std::unique_ptr<QThread>> m_threads; // one per shard after the first
     std::vector<bool> m_neverRead;
     std::vector<bool> m_impaired;
-    QTimer m_rampTimer;
     QTimer m_endTimer;
-    std::size_t m_started = 0;
-    std::size_t m_stopped = 0;
+    std::size_t m_closedShards = 0;
     bool m_stopping = false;
     qint64 m_startUs = 0;
+    qint64 m_stopUs = 0;
+    double m_startCpuS = 0;
+    double m_stopCpuS = 0;
 };
 
 /// Nearest-rank percentile of `v` (copied and sorted), q in [0, 1]; 0 when empty.

@@ -4,8 +4,11 @@
 # per listener, from /api/status) and inter-arrival jitter at the listeners, node CPU and RSS,
 # and time from node start to the first audio at a listener.
 #   tests/bench/load_bench.sh BUILD_DIR [DURATION] [COUNTS...]    (default 60 s; 10 100 500 1000)
-# Environment: FORMAT=binary|json|opus (the listeners' format, default binary); NODE_BIN and
-# CLIENT_BIN to measure other builds' programs with the same script.
+# The load generator's own CPU and whether it was saturated (then its arrival jitter measures
+# itself, not the node) are in the last column.
+# Environment: FORMAT=binary|json|opus (the listeners' format, default binary); THREADS (the
+# load generator's threads, default 1); NODE_BIN and CLIENT_BIN to measure other builds'
+# programs with the same script.
 set -euo pipefail
 build=${1:?usage: load_bench.sh BUILD_DIR [DURATION] [COUNTS...]}
 duration=${2:-60}
@@ -14,6 +17,7 @@ counts=("${@:-}")
 [ -n "${counts[0]}" ] || counts=(10 100 500 1000)
 node_bin=${NODE_BIN:-$build/app/auralis-node}
 format=${FORMAT:-binary}
+threads=${THREADS:-1}
 client_bin=${CLIENT_BIN:-$build/app/auralis-client} # the same client for every node compared
 out=$(mktemp -d)
 trap 'kill $node_pid 2>/dev/null || true; rm -rf "$out"' EXIT
@@ -22,7 +26,7 @@ ticks=$(getconf CLK_TCK)
 start_node() {
     local t0 now
     t0=$(date +%s%N)
-    "$node_bin" --port 0 --bind 127.0.0.1 --device cpu --log-level warn --max-clients 5000 \
+    "$node_bin" --port 0 --bind 127.0.0.1 --device cpu --log-level warn --max-clients 20000 \
         --max-listeners-per-address 0 --max-connections-per-address 0 --max-requests-per-second 0 \
         >"$out/node.out" 2>"$out/node.err" &
     node_pid=$!
@@ -39,12 +43,12 @@ start_node
 first=$("$client_bin" --url "ws://127.0.0.1:$port/ws/stream" --clients 1 --duration 0.3 |
         sed -n 's/.*"p50": \([0-9.]*\).*/\1/p' | tail -1)
 echo "node start to listening: ${startup_ms} ms; connect to first audio: ${first} ms"
-printf '| listeners | chunks received | lost (seq gaps) | node underruns | playout underruns | node send jitter p95 / p99 (ms) | arrival jitter p95 / p99 (ms) | node CPU | node RSS max | /metrics scrape |\n'
-printf '|---|---|---|---|---|---|---|---|---|---|\n'
+printf '| listeners | chunks received | lost (seq gaps) | node underruns | playout underruns | node send jitter p95 / p99 (ms) | arrival jitter p95 / p99 (ms) | node CPU | node RSS max | /metrics scrape | load generator CPU |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
 for n in "${counts[@]}"; do
     c0=$(cpu_ticks); t0=$(date +%s%N); rss_max=$(rss_kb)
     "$client_bin" --url "ws://127.0.0.1:$port/ws/stream" --clients "$n" --duration "$duration" \
-        --format "$format" >"$out/load.json" 2>/dev/null &
+        --format "$format" --threads "$threads" >"$out/load.json" 2>/dev/null &
     client_pid=$!
     # Sample RSS; read the node's own per-listener send jitter near the end of the run.
     while kill -0 $client_pid 2>/dev/null; do
@@ -76,10 +80,16 @@ expected = int(sys.argv[3]) * float(sys.argv[7]) * 10
 if o["chunks"] < 0.9 * expected:  # refused or dropped listeners would read as a light load
     print(f"load_bench: only {int(o['chunks'])} of ~{int(expected)} chunks arrived: "
           "listeners were refused or dropped", file=sys.stderr)
+g = load.get("generator", {})
+gen = f"{g.get('cpu_percent', 0):.0f} % ({g.get('threads', 1)} thr.)"
+if g.get("saturated"):
+    gen += " **saturated**"
+    print(f"load_bench: the load generator was saturated at {sys.argv[3]} listeners (timer lag "
+          f"p95 {g['loop_lag_ms']['p95']:.1f} ms): its arrival jitter measures itself", file=sys.stderr)
 print(f"| {sys.argv[3]} | {int(o['chunks'])} | {int(o['gaps'])} | {int(o['server_underruns'])} | "
       f"{int(o['playout_underruns'])} | {pct(node_j, 0.95):.2f} / {pct(node_j, 0.99):.2f} | "
       f"{o['jitter_ms']['p95']:.2f} / {o['jitter_ms']['p99']:.2f} | {sys.argv[4]} | "
-      f"{int(sys.argv[5]) / 1024:.0f} MiB | {sys.argv[6]} |")
+      f"{int(sys.argv[5]) / 1024:.0f} MiB | {sys.argv[6]} | {gen} |")
 PY
     rm -f "$out/status.json" "$out/scrape.txt"
 done

@@ -25,6 +25,45 @@ synth::MusicParams someParams() {
 class TestMessages : public QObject {
     Q_OBJECT
 private slots:
+    void audioJsonIsReadInAnyValidSpelling() {
+        // The node's own compact bytes, the same message with spaces and another key order,
+        // and the three parts the node writes: all read alike; near misses are refused.
+        const AudioHeader sent{41, 4100, 1'700'000'000'321, true};
+        const QByteArray data = QByteArray("pcm bytes").toBase64();
+        const QByteArray prefix = audioJsonPrefix(sent);
+        const QByteArray spellings[] = {
+            audioJson(sent, data),
+            prefix + data + kAudioJsonSuffix.toByteArray(),
+            "{ \"type\": \"audio\", \"seq\": 41, \"pts_ms\": 4100,\n  \"sent_at_ms\": "
+            "1700000000321, \"underrun\": true, \"data\": \"" +
+                data + "\" }",
+            "{\"data\":\"" + data +
+                "\",\"underrun\":true,\"sent_at_ms\":1700000000321,"
+                "\"pts_ms\":4100,\"seq\":41,\"type\":\"audio\"}",
+        };
+        for (const QByteArray& s : spellings) {
+            AudioHeader h;
+            QByteArray base64;
+            QCOMPARE(parseAudioJson(s, h, base64), AudioParse::Ok);
+            QCOMPARE(h.seq, sent.seq);
+            QCOMPARE(h.ptsMs, sent.ptsMs);
+            QCOMPARE(h.sentAtMs, sent.sentAtMs);
+            QCOMPARE(h.underrun, sent.underrun);
+            QCOMPARE(base64, data);
+        }
+        AudioHeader h;
+        QByteArray base64;
+        QCOMPARE(parseAudioJson("{\"type\": \"status\", \"seq\": 1}", h, base64),
+                 AudioParse::NotAudio);
+        QCOMPARE(parseAudioJson("not json", h, base64), AudioParse::NotAudio);
+        QCOMPARE(parseAudioJson("{\"type\": \"audio\", \"seq\": -1, \"pts_ms\": 0, "
+                                "\"data\": \"\"}",
+                                h, base64),
+                 AudioParse::Malformed);
+        QCOMPARE(parseAudioJson("{\"type\": \"audio\", \"seq\": 1, \"pts_ms\": 0}", h, base64),
+                 AudioParse::Malformed);
+    }
+
     void nodeMessagesRoundTrip() {
         Welcome w;
         w.clientId = "abc";

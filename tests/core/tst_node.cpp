@@ -652,6 +652,78 @@ private slots:
         QVERIFY(overall.value("first_audio_ms").toObject().value("p95").toDouble() < 1000);
     }
 
+    void loadGeneratorSpreadsOverThreads() {
+        // Three event-loop threads share 21 listeners round-robin; the summary lists them all
+        // in id order, the totals are the same as from one thread, and each thread's own CPU
+        // is reported.
+        auto node = startNode();
+        SteadyClock clock;
+        LoadOptions o;
+        o.url = streamUrl(*node);
+        o.clients = 21;
+        o.durationSeconds = 2;
+        o.threads = 3;
+        o.noReadFraction = 1.0 / 21; // the last one never reads
+        LoadGenerator generator(o, clock);
+        QSignalSpy closed(&generator, &LoadGenerator::closed);
+        generator.start();
+        QVERIFY(closed.wait(kPatienceMs));
+        const QJsonObject summary = generator.summary();
+        QCOMPARE(generator.exitCode(), 0);
+        QCOMPARE(summary.value("reading_clients").toInt(), 20);
+        const QJsonArray listeners = summary.value("listeners").toArray();
+        QCOMPARE(listeners.size(), 21);
+        for (int i = 0; i < 21; ++i) {
+            const QJsonObject l = listeners[i].toObject();
+            QCOMPARE(l.value("client_id").toString(), QString("load-%1").arg(i));
+            QCOMPARE(l.value("never_read").toBool(), i == 20);
+            if (i < 20) {
+                QVERIFY(l.value("chunks").toInt() >= 15);
+                QCOMPARE(l.value("gaps").toInt(), 0);
+            }
+        }
+        QVERIFY(summary.value("overall").toObject().value("chunks").toInt() >= 20 * 15);
+        const QJsonObject g = summary.value("generator").toObject();
+        QCOMPARE(g.value("threads").toInt(), 3);
+        const QJsonArray threadCpu = g.value("thread_cpu_percent").toArray();
+        QCOMPARE(threadCpu.size(), 3);
+        for (const QJsonValue c : threadCpu) {
+            QVERIFY(c.toDouble() > 0 && c.toDouble() < 100);
+        }
+        QVERIFY(g.value("cpu_percent").toDouble() > 0);
+        QVERIFY(g.value("saturated").isBool());
+    }
+
+    void loadGeneratorSaysWhenItIsSaturated() {
+        // The generator's first thread is this one: keep it busy (30 ms blocks, 5 ms apart)
+        // and the run must say that its own timings are not to be trusted.
+        auto node = startNode();
+        SteadyClock clock;
+        LoadOptions o;
+        o.url = streamUrl(*node);
+        o.clients = 2;
+        o.durationSeconds = 1.5;
+        LoadGenerator generator(o, clock);
+        QTimer hog;
+        hog.setInterval(5);
+        connect(&hog, &QTimer::timeout, [&clock] {
+            const qint64 until = clock.nowUs() + 30'000;
+            while (clock.nowUs() < until) {
+            }
+        });
+        QSignalSpy closed(&generator, &LoadGenerator::closed);
+        generator.start();
+        hog.start();
+        QVERIFY(closed.wait(kPatienceMs));
+        hog.stop();
+        const GeneratorLoad g = generator.generatorLoad();
+        QVERIFY2(g.saturated, qPrintable(QString("thread CPU %1 %, lag p95 %2 ms")
+                                             .arg(g.threadCpuPercent.at(0))
+                                             .arg(g.lagP95Ms)));
+        QVERIFY(g.lagP95Ms >= GeneratorLoad::kSaturatedLagMs);
+        QVERIFY(generator.summary().value("generator").toObject().value("saturated").toBool());
+    }
+
 private:
     void expectPhraseBoundary(Node& node, qint64 frame, double oldBpm, double newBpm) {
         // The phrase starting at the announced frame has the new tempo, the one before the old.
