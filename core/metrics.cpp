@@ -1,6 +1,6 @@
 #include "core/metrics.h"
 
-#include <prometheus/text_serializer.h>
+#include "core/text_exposition.h"
 
 #include <QtGlobal>
 
@@ -255,15 +255,25 @@ void NodeMetrics::enableIcecast() {
 
 NodeMetrics::Listener NodeMetrics::addListener(const std::string& clientId) {
     const prometheus::Labels labels{{"client_id", clientId}};
-    return Listener{&m_depthFamily->Add(labels), &m_underrunFamily->Add(labels),
-                    &m_playoutUnderrunFamily->Add(labels), &m_playoutBufferFamily->Add(labels)};
+    return Listener{&m_depthFamily->Add(labels), &m_underrunFamily->Add(labels), nullptr, nullptr};
+}
+
+void NodeMetrics::addPlayout(Listener& l, const std::string& clientId) {
+    if (l.playoutBuffer != nullptr) {
+        return;
+    }
+    const prometheus::Labels labels{{"client_id", clientId}};
+    l.playoutUnderruns = &m_playoutUnderrunFamily->Add(labels);
+    l.playoutBuffer = &m_playoutBufferFamily->Add(labels);
 }
 
 void NodeMetrics::removeListener(const Listener& l) {
     m_depthFamily->Remove(l.depth);
     m_underrunFamily->Remove(l.underruns);
-    m_playoutUnderrunFamily->Remove(l.playoutUnderruns);
-    m_playoutBufferFamily->Remove(l.playoutBuffer);
+    if (l.playoutBuffer != nullptr) {
+        m_playoutUnderrunFamily->Remove(l.playoutUnderruns);
+        m_playoutBufferFamily->Remove(l.playoutBuffer);
+    }
 }
 
 std::string NodeMetrics::scrape(const Snapshot& s) {
@@ -289,7 +299,11 @@ std::string NodeMetrics::scrape(const Snapshot& s) {
     for (auto& f : processFamilies(process)) {
         families.push_back(std::move(f));
     }
-    return prometheus::TextSerializer().Serialize(families);
+    std::string text;
+    text.reserve(m_lastScrapeBytes + m_lastScrapeBytes / 8 + 1024);
+    appendTextExposition(text, families);
+    m_lastScrapeBytes = text.size();
+    return text;
 }
 
 } // namespace auralis::core

@@ -59,14 +59,18 @@ public:
     void setBuildInfo(const std::string& version, const std::string& device, bool cudaBuild);
     void sendError(SendError kind) { m_sendErrors[static_cast<int>(kind)]->Increment(); }
 
-    /// The series of one listener, created when it joins and removed when it leaves.
+    /// The series of one listener, created when it joins and removed when it leaves; its
+    /// client_playout_* pair only from its first report (addPlayout()), so a listener that
+    /// never reports costs every scrape two series, not four.
     struct Listener {
         prometheus::Gauge* depth = nullptr;
         prometheus::Counter* underruns = nullptr;
-        prometheus::Counter* playoutUnderruns = nullptr;
-        prometheus::Gauge* playoutBuffer = nullptr;
+        prometheus::Counter* playoutUnderruns = nullptr; // null until addPlayout()
+        prometheus::Gauge* playoutBuffer = nullptr;      // null until addPlayout()
     };
     Listener addListener(const std::string& clientId);
+    /// Adds the listener's client_playout_* series (once; later calls do nothing).
+    void addPlayout(Listener& listener, const std::string& clientId);
     void removeListener(const Listener& listener);
 
     /// What the node knows at scrape time; gauges are set from it, never stale.
@@ -83,7 +87,7 @@ public:
         double synthesisLeadChunks = 0; // rendered ahead of the live edge (the same for all)
         int icecastConnected = 0;       // 1 while the Icecast source streams
     };
-    /// The exposition text (prometheus-cpp's TextSerializer).
+    /// The exposition text: prometheus-cpp's Collect(), written as its TextSerializer would.
     std::string scrape(const Snapshot& snapshot);
 
     prometheus::Registry& registry() { return *m_registry; }
@@ -111,6 +115,7 @@ private:
     prometheus::Family<prometheus::Counter>* m_playoutUnderrunFamily;
     prometheus::Family<prometheus::Gauge>* m_playoutBufferFamily;
     double m_lastCpuSeconds = 0;
+    std::size_t m_lastScrapeBytes = 0;
 };
 
 /// The process_* families (cpu seconds, resident and virtual memory, start time, file

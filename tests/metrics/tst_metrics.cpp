@@ -3,7 +3,16 @@
 #include "../core/node_harness.h"
 #include "exposition.h"
 
+#include "core/text_exposition.h"
+
 #include <QProcess>
+
+#include <prometheus/text_serializer.h>
+
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <random>
 
 using namespace auralis;
 using namespace auralis::core;
@@ -85,6 +94,115 @@ struct TestListener {
 class TestMetrics : public QObject {
     Q_OBJECT
 private slots:
+    void expositionIsTextSerializersBytes() {
+        // Our exposition writer against prometheus-cpp's TextSerializer, byte for byte: the
+        // node's own families (every type it uses, 300 listeners) and families made to probe
+        // each corner: every metric type, labels needing escapes, timestamps, and doubles of
+        // every magnitude (integers around the shortcut's bound, -0, NaN, infinities, and
+        // 20 000 random bit patterns).
+        NodeMetrics metrics;
+        metrics.setBuildInfo("1.2.3", "cpu", false);
+        for (int i = 0; i < 300; ++i) {
+            NodeMetrics::Listener l = metrics.addListener("load-" + std::to_string(i));
+            l.depth->Set(i % 17);
+            if (i % 2 == 0) {
+                metrics.addPlayout(l, "load-" + std::to_string(i));
+                l.playoutBuffer->Set(950.5 + i);
+            }
+            l.underruns->Increment(i % 3);
+        }
+        for (int i = 0; i < 1000; ++i) {
+            metrics.observeSynthesis(0.001 * (i % 120));
+            metrics.observeJitter(0.37 * (i % 11));
+        }
+        std::vector<prometheus::MetricFamily> families = metrics.registry().Collect();
+        for (auto& f : processFamilies(readProcessStats())) {
+            families.push_back(std::move(f));
+        }
+
+        std::vector<double> values = {0.0,
+                                      -0.0,
+                                      1.0,
+                                      -1.0,
+                                      0.1,
+                                      0.30000000000000004,
+                                      1e-300,
+                                      5e-324,
+                                      1e300,
+                                      999999999999999.0,
+                                      1e15,
+                                      1e15 + 1,
+                                      1e16,
+                                      123456789012345678.0,
+                                      -123.456,
+                                      2.5e-5,
+                                      1.0 / 3,
+                                      std::numeric_limits<double>::quiet_NaN(),
+                                      std::numeric_limits<double>::infinity(),
+                                      -std::numeric_limits<double>::infinity(),
+                                      std::numeric_limits<double>::max(),
+                                      std::numeric_limits<double>::denorm_min()};
+        std::mt19937_64 rng(42);
+        while (values.size() < 20'000) {
+            const double v = std::bit_cast<double>(rng());
+            if (std::isfinite(v)) {
+                values.push_back(v);
+            }
+        }
+        prometheus::MetricFamily probe{
+            "probe_values", "Doubles of every size", prometheus::MetricType::Gauge, {}};
+        prometheus::MetricFamily typed{"probe_typed", "", prometheus::MetricType::Untyped, {}};
+        prometheus::MetricFamily hist{
+            "probe_seconds", "Histogram \\ with \"quotes\"", prometheus::MetricType::Histogram, {}};
+        prometheus::MetricFamily summary{
+            "probe_summary", "A summary", prometheus::MetricType::Summary, {}};
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            prometheus::ClientMetric m;
+            m.gauge.value = values[i];
+            if (i % 3 == 0) {
+                m.label = {{"a", "x"}, {"client_id", "quote\"back\\slash\nnewline"}};
+            }
+            if (i % 7 == 0) {
+                m.timestamp_ms = static_cast<std::int64_t>(i) * 1'000'003;
+            }
+            probe.metric.push_back(m);
+            m.untyped.value = values[i];
+            typed.metric.push_back(m);
+        }
+        prometheus::ClientMetric h;
+        h.histogram.sample_count = 7;
+        h.histogram.sample_sum = 0.123;
+        h.histogram.bucket = {{1, 0.005}, {3, 0.1}, {7, 2.5}}; // no +Inf bucket: one is added
+        hist.metric.push_back(h);
+        h.label = {{"le_like", "1"}};
+        h.histogram.bucket.push_back({7, std::numeric_limits<double>::infinity()});
+        hist.metric.push_back(h);
+        prometheus::ClientMetric q;
+        q.summary.sample_count = 3;
+        q.summary.sample_sum = 1.5;
+        q.summary.quantile = {{0.5, 0.25}, {0.99, 1e-9}};
+        summary.metric.push_back(q);
+        for (auto* f : {&probe, &typed, &hist, &summary}) {
+            families.push_back(*f);
+        }
+
+        std::string ours;
+        appendTextExposition(ours, families);
+        const std::string theirs = prometheus::TextSerializer().Serialize(families);
+        if (ours != theirs) {
+            std::size_t at = 0;
+            while (at < ours.size() && at < theirs.size() && ours[at] == theirs[at]) {
+                ++at;
+            }
+            const std::size_t from = at > 80 ? at - 80 : 0;
+            QFAIL(qPrintable(QString("differ at byte %1:\nours   %2\ntheirs %3")
+                                 .arg(at)
+                                 .arg(QString::fromStdString(ours.substr(from, 160)))
+                                 .arg(QString::fromStdString(theirs.substr(from, 160)))));
+        }
+        QVERIFY(ours.size() > 500'000);
+    }
+
     void everyContractMetricAsSpecified() {
         auto node = startNode();
         TestListener l(*node, "alice");
@@ -166,6 +284,28 @@ private slots:
         QTRY_VERIFY(scrape(*node).value("client_playout_buffer_ms", {{"client_id", "bob"}}) > 0);
         QCOMPARE(scrape(*node).value("client_playout_underruns_total", {{"client_id", "bob"}}),
                  0.0);
+    }
+
+    void playoutSeriesComeWithTheFirstReport() {
+        // A listener that never reports has its depth and underrun series only; its
+        // client_playout_* pair appears with its first report and leaves with it.
+        auto node = startNode();
+        Peer peer(streamUrl(*node, "client_id=quiet"));
+        QTRY_VERIFY(peer.open);
+        QTRY_COMPARE(scrape(*node).find("buffer_depth_chunks").size(), 1);
+        Exposition e = scrape(*node);
+        QCOMPARE(e.find("client_playout_buffer_ms").size(), 0);
+        QCOMPARE(e.find("client_playout_underruns_total").size(), 0);
+        peer.ws.sendText("{\"type\":\"report\",\"buffer_ms\":640,\"underruns\":2}");
+        QTRY_COMPARE(scrape(*node).value("client_playout_buffer_ms", {{"client_id", "quiet"}}),
+                     640.0);
+        QCOMPARE(scrape(*node).value("client_playout_underruns_total", {{"client_id", "quiet"}}),
+                 2.0);
+        peer.ws.close(1000, "bye");
+        QTRY_COMPARE(node->listenerCount(), 0);
+        e = scrape(*node);
+        QCOMPARE(e.find("client_playout_buffer_ms").size(), 0);
+        QCOMPARE(e.find("buffer_depth_chunks").size(), 0);
     }
 
     void gaugesAreFreshAndListenersLeaveNoSeries() {
