@@ -3,6 +3,7 @@
 #   make test              install, build, run the test suite (ctest, without benchmarks)
 #   make test SANITIZE=1   the same in an ASan+UBSan build (build-asan/)
 #   make bench             the benchmarks (label bench)
+#   make soak              one hour, 200 listeners joining and leaving (label soak)
 #   make format            apply .clang-format
 #   make stress-test       the whole suite 5 times in a row beside two CPU-bound processes
 #   make attack            the attack table against a live node (docs/security.md)
@@ -29,7 +30,7 @@ endif
 CMAKE_FLAGS := -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DAURALIS_CUDA=$(CUDA) \
                -DAURALIS_SANITIZE=$(SAN_FLAG) -DAURALIS_WERROR=ON $(EXTRA_CMAKE_FLAGS)
 
-.PHONY: run test stress-test attack bench build configure deps-run deps-test format clean package
+.PHONY: run test stress-test attack bench soak build configure deps-run deps-test format clean package
 
 deps-run:
 	@packaging/install-deps.sh run
@@ -53,7 +54,7 @@ package: deps-run configure
 
 test: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
-	cd $(BUILD_DIR) && ctest --output-on-failure --label-exclude bench -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure --label-exclude 'bench|soak' -j $(JOBS)
 
 # A busy CI machine: two extra CPU-bound processes while the whole suite runs 5 times in a row
 # (ctest -j$(JOBS)); any failure stops it. Use it before resolving anything that touches timing.
@@ -66,6 +67,11 @@ stress-test: deps-test configure
 attack: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	$(BUILD_DIR)/tests/security/auralis-attack $(BUILD_DIR)/app/auralis-node
+
+# One hour: 200 listeners joining and leaving; RSS growth, gaps and crashes (tests/bench/soak.sh).
+soak: deps-test configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest --output-on-failure --label-regex soak --verbose
 
 bench: deps-test configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
