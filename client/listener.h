@@ -4,10 +4,10 @@
 // it a realistic load-test client. Lives in one thread.
 #pragma once
 
-#include "protocol/clock.h"
-#include "protocol/protocol.h"
 #include "client/opus_decoder.h"
 #include "client/ws_client.h"
+#include "protocol/clock.h"
+#include "protocol/protocol.h"
 
 #include <QJsonObject>
 #include <QObject>
@@ -64,7 +64,9 @@ public:
         QList<QSslCertificate> caCertificates; // wss: also trusted (a self-signed node)
         bool insecure = false;                 // wss: accept any certificate (testing)
         QString token;                         // the operator token (?token=), if any
-        bool decodeOpus = true; // format=opus: decode to PCM (a load generator need not)
+        /// Decode the audio to PCM (Opus, or the base64 of JSON). A load generator need not:
+        /// it then checks each chunk's size only, and audio() carries no PCM.
+        bool decodeAudio = true;
         /// The owner plays the audio and tells the buffer and underruns it really has
         /// (setPlayout()); the client's own playout model is off.
         bool externalPlayout = false;
@@ -85,7 +87,6 @@ public:
     /// With Options::externalPlayout: what the real playout holds and how often it ran dry,
     /// reported to the node and kept in stats().
     void setPlayout(double bufferMs, std::uint64_t underruns);
-
 
 signals:
     void welcomed(const QJsonObject& welcome);
@@ -127,7 +128,7 @@ private:
         QByteArray data;
         bool binary;
     };
-    std::deque<Pending> m_pending; // impaired arrivals waiting for their time
+    std::deque<Pending> m_pending;            // impaired arrivals waiting for their time
     std::unique_ptr<OpusChunkDecoder> m_opus; // format=opus: one per connection
     qint64 m_startUs = 0;
     qint64 m_lastArrivalUs = -1;

@@ -147,7 +147,7 @@ LoadGenerator::LoadGenerator(LoadOptions options, const Clock& clock, QObject* p
         o.tier = m_options.tier;
         o.clientId = QString("%1-%2").arg(m_options.idPrefix).arg(i);
         o.reconnect = false;
-        o.decodeOpus = false; // it measures delivery; decoding is the listener's own cost
+        o.decodeAudio = false; // it measures delivery; decoding is the listener's own cost
         // The last `noRead` listeners never read; the `impaired` before them are impaired.
         const bool isNoRead = i >= n - noRead;
         const bool isImpaired = !isNoRead && i >= n - noRead - impaired;

@@ -44,10 +44,10 @@ bool OpusChunkDecoder::decode(QByteArrayView payload, bool underrun, QByteArray&
     for (const QByteArray& packet : packets) {
         const qsizetype at = pcm.size();
         pcm.resize(at + kMaxPacketFrames * protocol::kChannels * 2);
-        const int frames = opus_decode(
-            m_decoder, reinterpret_cast<const unsigned char*>(packet.constData()),
-            static_cast<opus_int32>(packet.size()),
-            reinterpret_cast<opus_int16*>(pcm.data() + at), kMaxPacketFrames, 0);
+        const int frames =
+            opus_decode(m_decoder, reinterpret_cast<const unsigned char*>(packet.constData()),
+                        static_cast<opus_int32>(packet.size()),
+                        reinterpret_cast<opus_int16*>(pcm.data() + at), kMaxPacketFrames, 0);
         if (frames < 0) {
             m_error = QString("libopus: %1").arg(opus_strerror(frames));
             pcm.resize(at);

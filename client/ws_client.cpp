@@ -91,8 +91,8 @@ void WsClient::onConnected() {
     }
     QByteArray request = "GET " + target + " HTTP/1.1\r\n";
     const int port = m_url.port(m_url.scheme() == "wss" ? 443 : 80);
-    const QByteArray host = m_url.host().contains(':') ? "[" + m_url.host().toUtf8() + "]"
-                                                        : m_url.host().toUtf8();
+    const QByteArray host =
+        m_url.host().contains(':') ? "[" + m_url.host().toUtf8() + "]" : m_url.host().toUtf8();
     request += "Host: " + host + ':' + QByteArray::number(port) + "\r\n";
     request += "Upgrade: websocket\r\nConnection: Upgrade\r\n";
     request += "Sec-WebSocket-Key: " + m_key + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
