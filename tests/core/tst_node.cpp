@@ -634,10 +634,7 @@ private slots:
     void loadGeneratorFindsNoGaps() {
         auto node = startNode();
         SteadyClock clock;
-        LoadOptions o;
-        o.url = streamUrl(*node);
-        o.clients = 20;
-        o.durationSeconds = 2;
+        LoadOptions o = loadOptions(*node, 20, 2);
         o.noReadFraction = 0.1; // two that never read
         LoadGenerator generator(o, clock);
         QSignalSpy finished(&generator, &LoadGenerator::finished);
@@ -658,10 +655,7 @@ private slots:
         // is reported.
         auto node = startNode();
         SteadyClock clock;
-        LoadOptions o;
-        o.url = streamUrl(*node);
-        o.clients = 21;
-        o.durationSeconds = 2;
+        LoadOptions o = loadOptions(*node, 21, 2);
         o.threads = 3;
         o.format = protocol::Format::Json; // chunks checked by size, not base64-decoded
         o.noReadFraction = 1.0 / 21;       // the last one never reads
@@ -700,10 +694,7 @@ private slots:
         // and the run must say that its own timings are not to be trusted.
         auto node = startNode();
         SteadyClock clock;
-        LoadOptions o;
-        o.url = streamUrl(*node);
-        o.clients = 2;
-        o.durationSeconds = 1.5;
+        LoadOptions o = loadOptions(*node, 2, 1.5);
         LoadGenerator generator(o, clock);
         QTimer hog;
         hog.setInterval(5);
@@ -726,6 +717,14 @@ private slots:
     }
 
 private:
+    static LoadOptions loadOptions(const Node& node, int clients, double seconds) {
+        LoadOptions o;
+        o.url = streamUrl(node);
+        o.clients = clients;
+        o.durationSeconds = seconds;
+        return o;
+    }
+
     void expectPhraseBoundary(Node& node, qint64 frame, double oldBpm, double newBpm) {
         // The phrase starting at the announced frame has the new tempo, the one before the old.
         QTRY_VERIFY_WITH_TIMEOUT(
