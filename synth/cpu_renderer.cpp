@@ -6,23 +6,113 @@ namespace auralis::synth {
 
 namespace {
 
-// One note's frames [from, to) of the tile starting at n0, with the voice fixed at compile
-// time; per frame the arithmetic is exactly dsp::noteSample's.
-template <int V>
-void addNote(const dsp::Note& note, std::int64_t from, std::int64_t to, std::int64_t n0,
-             dsp::Mix6* tile, const float* tables) {
+// The tile's six buses as planes (dsp::Mix6's fields, one array each), so that a loop over a
+// note's frames stores contiguously and vectorises.
+enum Plane : int { kPadL, kPadR, kDryL, kDryR, kSendL, kSendR, kPlanes };
+
+// Frames [k0, k1) after note-on of one note whose voice and envelope phase are fixed at
+// compile time, added into the planes x0..x3 (each indexed from note-on): padL, padR for the
+// pad; dryL, dryR, sendL, sendR for the others. Per frame the arithmetic is exactly
+// dsp::noteSample's and dsp::addContribution's, so the bits are the same. Parameters are
+// restrict-qualified (nothing here aliases) so that GCC vectorises with gathers.
+template <int V, bool Attack, bool Release>
+[[gnu::always_inline]] inline void addPhase(const dsp::Note& shared, std::int32_t k0,
+                                            std::int32_t k1, float* __restrict x0,
+                                            float* __restrict x1, float* __restrict x2,
+                                            float* __restrict x3, const float* __restrict tables) {
+    const dsp::Note note = shared; // a local copy: the stores below cannot alias its fields
     const float* sine = tables + dsp::kSineTable * dsp::kTableStride;
-    for (std::int64_t n = from; n < to; ++n) {
-        const float env = dsp::envelope(note, static_cast<std::int32_t>(n - note.start), sine);
-        dsp::addContribution(tile[n - n0], note, dsp::voiceSample<V>(note, n, env, tables));
+    for (std::int32_t k = k0; k < k1; ++k) {
+        const float env = dsp::envelopePhase<Attack, Release>(note, k, sine);
+        const dsp::Stereo s = dsp::voiceSample<V>(note, note.start + k, env, tables);
+        x0[k] += s.l;
+        x1[k] += s.r;
+        if constexpr (V != dsp::kPad) {
+            x2[k] += s.l * note.send;
+            x3[k] += s.r * note.send;
+        }
     }
+}
+
+// addPhase compiled for each instruction set. Kept out of line: inlined into the tile loop,
+// GCC loses the restrict qualification and leaves the loop scalar.
+template <int V, bool Attack, bool Release>
+[[gnu::noinline]] void addPhaseBaseline(const dsp::Note& note, std::int32_t k0, std::int32_t k1,
+                                        float* __restrict x0, float* __restrict x1,
+                                        float* __restrict x2, float* __restrict x3,
+                                        const float* __restrict tables) {
+    addPhase<V, Attack, Release>(note, k0, k1, x0, x1, x2, x3, tables);
+}
+
+#if AURALIS_CPU_CLONES
+template <int V, bool Attack, bool Release>
+[[gnu::noinline, gnu::target("avx2")]] void
+addPhaseAvx2(const dsp::Note& note, std::int32_t k0, std::int32_t k1, float* __restrict x0,
+             float* __restrict x1, float* __restrict x2, float* __restrict x3,
+             const float* __restrict tables) {
+    addPhase<V, Attack, Release>(note, k0, k1, x0, x1, x2, x3, tables);
+}
+#endif
+
+template <bool Avx2, int V, bool Attack, bool Release>
+void addPhaseFor(const dsp::Note& note, std::int32_t k0, std::int32_t k1, float* x0, float* x1,
+                 float* x2, float* x3, const float* tables) {
+#if AURALIS_CPU_CLONES
+    if constexpr (Avx2) {
+        addPhaseAvx2<V, Attack, Release>(note, k0, k1, x0, x1, x2, x3, tables);
+        return;
+    }
+#endif
+    addPhaseBaseline<V, Attack, Release>(note, k0, k1, x0, x1, x2, x3, tables);
+}
+
+// Frames [k0, k1) after note-on, split where the attack ends and the release begins; bus[p]
+// points at plane p's entry for note-on.
+template <bool Avx2, int V>
+void addNote(const dsp::Note& note, std::int32_t k0, std::int32_t k1, float* const* bus,
+             const float* tables) {
+    std::int32_t cut[4] = {k0, std::clamp(note.attack, k0, k1), std::clamp(note.hold, k0, k1), k1};
+    if (cut[1] > cut[2]) {
+        std::swap(cut[1], cut[2]);
+    }
+    float* const* x = V == dsp::kPad ? bus + kPadL : bus + kDryL;
+    float* const x2 = V == dsp::kPad ? nullptr : bus[kSendL];
+    float* const x3 = V == dsp::kPad ? nullptr : bus[kSendR];
+    for (int p = 0; p < 3; ++p) {
+        const std::int32_t from = cut[p];
+        const std::int32_t to = cut[p + 1];
+        if (from >= to) {
+            continue;
+        }
+        const bool attack = from < note.attack;
+        const bool release = from >= note.hold;
+        if (attack && release) {
+            addPhaseFor<Avx2, V, true, true>(note, from, to, x[0], x[1], x2, x3, tables);
+        } else if (attack) {
+            addPhaseFor<Avx2, V, true, false>(note, from, to, x[0], x[1], x2, x3, tables);
+        } else if (release) {
+            addPhaseFor<Avx2, V, false, true>(note, from, to, x[0], x[1], x2, x3, tables);
+        } else {
+            addPhaseFor<Avx2, V, false, false>(note, from, to, x[0], x[1], x2, x3, tables);
+        }
+    }
+}
+
+bool haveAvx2() {
+#if AURALIS_CPU_CLONES
+    return __builtin_cpu_supports("avx2");
+#else
+    return false;
+#endif
 }
 
 } // namespace
 
-CpuRenderer::CpuRenderer()
-    : m_tile(kTileFrames), m_difL(kTileFrames), m_difR(kTileFrames), m_revL(dsp::kReverbBlock),
-      m_revR(dsp::kReverbBlock), m_tap(dsp::kReverbBlock + 1),
+CpuRenderer::CpuRenderer(Simd simd)
+    : m_simd(simd != Simd::Baseline && haveAvx2() ? Simd::Avx2 : Simd::Baseline),
+      m_bus(static_cast<std::size_t>(kPlanes) * kTileFrames), m_difL(kTileFrames),
+      m_difR(kTileFrames), m_revL(dsp::kReverbBlock), m_revR(dsp::kReverbBlock),
+      m_tap(dsp::kReverbBlock + 1),
       m_lines(static_cast<std::size_t>(dsp::kReverbLines) * dsp::kReverbBlock) {
     for (std::vector<float>& v : m_stageIn) {
         v.resize(dsp::kDiffuseHistory + kTileFrames);
@@ -107,8 +197,43 @@ void CpuRenderer::reverbBlock(float* ring, std::int64_t n0, std::int32_t count, 
     }
 }
 
+bool CpuRenderer::supports(Simd simd) {
+    return simd != Simd::Avx2 || haveAvx2();
+}
+
+std::string CpuRenderer::deviceName() const {
+    return m_simd == Simd::Avx2 ? "CPU (reference renderer, AVX2)" : "CPU (reference renderer)";
+}
+
 RenderStatus CpuRenderer::render(const RenderJob& job, RenderState& state, float* outL,
                                  float* outR) {
+#if AURALIS_CPU_CLONES
+    if (m_simd == Simd::Avx2) {
+        return renderAvx2(job, state, outL, outR);
+    }
+#endif
+    return renderBaseline(job, state, outL, outR);
+}
+
+// Both entry points inline everything below them (flatten), so each is one copy of the same
+// code compiled for its instruction set; neither leaves AVX2 code in a shared inline function.
+// No FMA is enabled (and synth/ builds with -ffp-contract=off): the same operations in the
+// same order, hence the same bits on either path.
+[[gnu::flatten]] RenderStatus CpuRenderer::renderBaseline(const RenderJob& job, RenderState& state,
+                                                          float* outL, float* outR) {
+    return renderTiles<false>(job, state, outL, outR);
+}
+
+#if AURALIS_CPU_CLONES
+[[gnu::flatten, gnu::target("avx2")]] RenderStatus
+CpuRenderer::renderAvx2(const RenderJob& job, RenderState& state, float* outL, float* outR) {
+    return renderTiles<true>(job, state, outL, outR);
+}
+#endif
+
+template <bool Avx2>
+RenderStatus CpuRenderer::renderTiles(const RenderJob& job, RenderState& state, float* outL,
+                                      float* outR) {
     const float* tables = wavetables();
     float y1L = state.filter[0];
     float y2L = state.filter[1];
@@ -127,51 +252,68 @@ RenderStatus CpuRenderer::render(const RenderJob& job, RenderState& state, float
     for (std::int32_t t0 = 0; t0 < job.frames; t0 += kTileFrames) {
         const std::int32_t count = std::min(kTileFrames, job.frames - t0);
         const std::int64_t n0 = job.start + t0;
-        dsp::Mix6* tile = m_tile.data();
-        std::fill_n(tile, count, dsp::Mix6{});
+        std::fill(m_bus.begin(), m_bus.end(), 0.0f);
+        float* plane[kPlanes];
+        for (int p = 0; p < kPlanes; ++p) {
+            plane[p] = m_bus.data() + static_cast<std::size_t>(p) * kTileFrames;
+        }
 
         // Voices, note by note: per frame the notes add in list order, as on the GPU.
         for (std::int32_t i = 0; i < job.noteCount; ++i) {
             const dsp::Note& note = job.notes[i];
             const std::int64_t from = std::max(note.start, n0);
             const std::int64_t to = std::min(dsp::noteEnd(note), n0 + count);
+            if (from >= to) {
+                continue;
+            }
+            // Plane pointers at the note's onset (may lie before the tile: only [k0, k1) is
+            // touched), frames counted from note-on.
+            float* bus[kPlanes];
+            for (int p = 0; p < kPlanes; ++p) {
+                bus[p] = plane[p] + (note.start - n0);
+            }
+            const auto k0 = static_cast<std::int32_t>(from - note.start);
+            const auto k1 = static_cast<std::int32_t>(to - note.start);
             switch (note.voice) {
             case dsp::kPad:
-                addNote<dsp::kPad>(note, from, to, n0, tile, tables);
+                addNote<Avx2, dsp::kPad>(note, k0, k1, bus, tables);
                 break;
             case dsp::kLead:
-                addNote<dsp::kLead>(note, from, to, n0, tile, tables);
+                addNote<Avx2, dsp::kLead>(note, k0, k1, bus, tables);
                 break;
             case dsp::kBass:
-                addNote<dsp::kBass>(note, from, to, n0, tile, tables);
+                addNote<Avx2, dsp::kBass>(note, k0, k1, bus, tables);
                 break;
             case dsp::kKick:
-                addNote<dsp::kKick>(note, from, to, n0, tile, tables);
+                addNote<Avx2, dsp::kKick>(note, k0, k1, bus, tables);
                 break;
             case dsp::kSwell:
-                addNote<dsp::kSwell>(note, from, to, n0, tile, tables);
+                addNote<Avx2, dsp::kSwell>(note, k0, k1, bus, tables);
                 break;
             case dsp::kBell:
-                addNote<dsp::kBell>(note, from, to, n0, tile, tables);
+                addNote<Avx2, dsp::kBell>(note, k0, k1, bus, tables);
                 break;
             default:
                 break;
             }
         }
 
-        // Pad low-pass (two one-pole stages), filtered pad back into the tile; the reverb's
+        // Pad low-pass (two one-pole stages), filtered pad back into its plane; the reverb's
         // input (sends + pad send) minus its own low-pass.
+        float* padL = plane[kPadL];
+        float* padR = plane[kPadR];
+        const float* sendL = plane[kSendL];
+        const float* sendR = plane[kSendR];
         for (std::int32_t i = 0; i < count; ++i) {
-            dsp::Mix6& m = tile[i];
             const float a = job.filterCoef[(t0 + i) >> dsp::kControlBits];
-            y1L = dsp::onePole(y1L, m.padL, a);
+            y1L = dsp::onePole(y1L, padL[i], a);
             y2L = dsp::onePole(y2L, y1L, a);
-            y1R = dsp::onePole(y1R, m.padR, a);
+            y1R = dsp::onePole(y1R, padR[i], a);
             y2R = dsp::onePole(y2R, y1R, a);
-            m.padL = y2L;
-            m.padR = y2R;
-            const float xL = m.sendL + job.mix.padSend * y2L;
-            const float xR = m.sendR + job.mix.padSend * y2R;
+            padL[i] = y2L;
+            padR[i] = y2R;
+            const float xL = sendL[i] + job.mix.padSend * y2L;
+            const float xR = sendR[i] + job.mix.padSend * y2R;
             lowL = dsp::onePole(lowL, xL, job.reverb.lowCut);
             lowR = dsp::onePole(lowR, xR, job.reverb.lowCut);
             inputL[i] = xL - lowL;
@@ -181,13 +323,13 @@ RenderStatus CpuRenderer::render(const RenderJob& job, RenderState& state, float
         for (std::int32_t b0 = 0; b0 < count; b0 += dsp::kReverbBlock) {
             const std::int32_t len = std::min(dsp::kReverbBlock, count - b0);
             reverbBlock(ring, n0 + b0, len, m_difL.data() + b0, m_difR.data() + b0, job.reverb);
+            const float* dryL = plane[kDryL] + b0;
+            const float* dryR = plane[kDryR] + b0;
             for (std::int32_t k = 0; k < len; ++k) {
-                const dsp::Mix6& m = tile[b0 + k];
+                const auto r = static_cast<std::size_t>(k);
                 const std::int32_t at = t0 + b0 + k;
-                outL[at] =
-                    dsp::masterSample(m.dryL, m.padL, m_revL[static_cast<std::size_t>(k)], job.mix);
-                outR[at] =
-                    dsp::masterSample(m.dryR, m.padR, m_revR[static_cast<std::size_t>(k)], job.mix);
+                outL[at] = dsp::masterSample(dryL[k], padL[b0 + k], m_revL[r], job.mix);
+                outR[at] = dsp::masterSample(dryR[k], padR[b0 + k], m_revR[r], job.mix);
             }
         }
         // Each stage's last kDiffuseHistory frames of input become the next tile's history.

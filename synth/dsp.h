@@ -30,8 +30,11 @@ inline constexpr int kTableFloats = kTableCount * kTableStride;
 AURALIS_HD float lookup(const float* table, std::uint32_t phase) {
     constexpr int kFracBits = 32 - kTableBits;
     const std::uint32_t idx = phase >> kFracBits;
-    const float frac = static_cast<float>(phase & ((1u << kFracBits) - 1u)) *
-                       (1.0f / static_cast<float>(1u << kFracBits));
+    // The fraction (< 2^20) converts through int32, exactly as through uint32, because x86
+    // vectorises signed conversions only.
+    const float frac =
+        static_cast<float>(static_cast<std::int32_t>(phase & ((1u << kFracBits) - 1u))) *
+        (1.0f / static_cast<float>(1u << kFracBits));
     const float a = table[idx];
     const float b = table[idx + 1];
     return a + frac * (b - a);
@@ -70,16 +73,28 @@ AURALIS_HD std::int64_t noteEnd(const Note& n) {
     return n.start + n.hold + n.release;
 }
 
-/// Envelope at k frames after note-on (0 <= k < hold + release); ends at exactly 0.
-AURALIS_HD float envelope(const Note& note, std::int32_t k, const float* sine) {
+/// The envelope where it is known whether k is in the attack (k < attack) and in the release
+/// (k >= hold): a loop over one phase of a note then has no branch inside.
+template <bool Attack, bool Release>
+AURALIS_HD float envelopePhase(const Note& note, std::int32_t k, const float* sine) {
     float e = 1.0f;
-    if (k < note.attack) {
+    if constexpr (Attack) {
         e = riseCurve(sine, static_cast<float>(k) * note.invAttack);
     }
-    if (k >= note.hold) {
+    if constexpr (Release) {
         e *= 1.0f - riseCurve(sine, static_cast<float>(k - note.hold) * note.invRelease);
     }
     return e;
+}
+
+/// Envelope at k frames after note-on (0 <= k < hold + release); ends at exactly 0.
+AURALIS_HD float envelope(const Note& note, std::int32_t k, const float* sine) {
+    if (k < note.attack) {
+        return k >= note.hold ? envelopePhase<true, true>(note, k, sine)
+                              : envelopePhase<true, false>(note, k, sine);
+    }
+    return k >= note.hold ? envelopePhase<false, true>(note, k, sine)
+                          : envelopePhase<false, false>(note, k, sine);
 }
 
 /// Counter-based white noise in [-1, 1): same value for the same (seed, frame) everywhere.

@@ -127,6 +127,31 @@ private slots:
         QVERIFY(s.atBoundaries <= 2 * s.inside);
     }
 
+    void avx2PathRendersTheBaselineBits_data() { quality_data(); }
+
+    // The AVX2 copy of the render loops must be the same arithmetic: every float equal, for
+    // every preset (each has its own voices and envelopes), across phrase boundaries.
+    void avx2PathRendersTheBaselineBits() {
+        if (!CpuRenderer::supports(CpuRenderer::Simd::Avx2)) {
+            QSKIP("this CPU (or build) has no AVX2 path");
+        }
+        QFETCH(int, preset);
+        const MusicParams params = presetParams(static_cast<Preset>(preset));
+        auto avx2 = std::make_unique<CpuRenderer>(CpuRenderer::Simd::Avx2);
+        QCOMPARE(avx2->simd(), CpuRenderer::Simd::Avx2);
+        QVERIFY(avx2->deviceName().find("AVX2") != std::string::npos);
+        auto baseline = std::make_unique<CpuRenderer>(CpuRenderer::Simd::Baseline);
+        QCOMPARE(baseline->simd(), CpuRenderer::Simd::Baseline);
+        SynthEngine a(4242, params, std::move(baseline), "baseline");
+        SynthEngine b(4242, params, std::move(avx2), "avx2");
+        const Render ra = renderSeconds(a, 20);
+        const Render rb = renderSeconds(b, 20);
+        QCOMPARE(ra.left.size(), rb.left.size());
+        const auto bytes = ra.left.size() * sizeof(float);
+        QVERIFY(std::memcmp(ra.left.data(), rb.left.data(), bytes) == 0);
+        QVERIFY(std::memcmp(ra.right.data(), rb.right.data(), bytes) == 0);
+    }
+
     void gpuFailureFallsBackWithoutAGap() {
         SynthEngine reference(99, presetParams(Preset::Focus));
         SynthEngine failing(99, presetParams(Preset::Focus), std::make_unique<FailingRenderer>(3),
