@@ -50,10 +50,10 @@ template <int V, bool Attack, bool Release>
 
 #if AURALIS_CPU_CLONES
 // Eight frames at once with AVX2 intrinsics for the voices whose loops are mostly wavetable
-// reads (GCC 12 emulates gathers with scalar loads): each lane does exactly the scalar
-// operations of dsp::lookup, dsp::riseCurve, dsp::decayCurve and dsp::voiceSample, in their
-// order, so the bits are the same. u * 2^31 < 2^31 for every envelope position u < 1, so the
-// signed conversion gives riseCurve's unsigned one.
+// reads (all but the kick's expf and the swell's 64-bit noise hash) (GCC 12 emulates gathers with
+// scalar loads): each lane does exactly the scalar operations of dsp::lookup, dsp::riseCurve,
+// dsp::decayCurve and dsp::voiceSample, in their order, so the bits are the same. u * 2^31 < 2^31
+// for every envelope position u < 1, so the signed conversion gives riseCurve's unsigned one.
 using V8 = __m256;
 using I8 = __m256i;
 
@@ -106,7 +106,8 @@ template <bool Attack, bool Release>
         _mm256_mullo_epi32(_mm256_set1_epi32(static_cast<int>(note.inc[o])), k));
 }
 
-// Frames [k0, k0 + 8 * blocks) of a pad, lead or bell note; returns the first frame not done.
+// The whole groups of eight frames of [k0, k1) of a pad, lead, bass or bell note; returns the
+// first frame not done (the rest go through addPhase).
 template <int V, bool Attack, bool Release>
 [[gnu::target("avx2")]] std::int32_t
 addPhase8(const dsp::Note& note, std::int32_t k0, std::int32_t k1, float* __restrict x0,
@@ -143,7 +144,7 @@ addPhase8(const dsp::Note& note, std::int32_t k0, std::int32_t k1, float* __rest
             }
             l = _mm256_mul_ps(env, l);
             r = _mm256_mul_ps(env, r);
-        } else { // kLead
+        } else { // kLead and kBass: one formula, as in dsp::voiceSample
             const V8 s = _mm256_add_ps(
                 lookup8(soft, phase8(note, 0, kv)),
                 _mm256_mul_ps(_mm256_set1_ps(note.osc2), lookup8(sine, phase8(note, 1, kv))));
@@ -171,7 +172,7 @@ template <int V, bool Attack, bool Release>
 addPhaseAvx2(const dsp::Note& note, std::int32_t k0, std::int32_t k1, float* __restrict x0,
              float* __restrict x1, float* __restrict x2, float* __restrict x3,
              const float* __restrict tables) {
-    if constexpr (V == dsp::kPad || V == dsp::kLead || V == dsp::kBell) {
+    if constexpr (V != dsp::kKick && V != dsp::kSwell) {
         k0 = addPhase8<V, Attack, Release>(note, k0, k1, x0, x1, x2, x3, tables);
     }
     addPhase<V, Attack, Release>(note, k0, k1, x0, x1, x2, x3, tables);

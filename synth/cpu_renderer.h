@@ -13,7 +13,8 @@ class CpuRenderer final : public Renderer {
 public:
     /// Instruction sets of the render loops: the same output bit for bit, different speed.
     enum class Simd { Best, Baseline, Avx2 };
-    /// Best: AVX2 where this CPU has it and the build made that path, else the baseline.
+    /// Best (and Avx2): AVX2 where this CPU has it and the build made that path, else the
+    /// baseline; simd() tells which runs.
     explicit CpuRenderer(Simd simd = Simd::Best);
     /// Whether a CpuRenderer built with `simd` runs it (Baseline and Best always do).
     static bool supports(Simd simd);
