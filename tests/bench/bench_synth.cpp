@@ -1,8 +1,10 @@
 // Synthesis benchmark: render time of an 8 s phrase (60 BPM, full mix, intensity 0.7) on the
-// CPU and, where one is usable, the GPU; plus composition alone and the s16 conversion.
+// CPU and, where one is usable, the GPU (and the CPU held to its baseline SIMD); plus
+// composition alone and the s16 conversion.
 // Reports p50/p99 per phrase and the real-time factor as counters.
 #include "phrase_timing.h"
 #include "synth/composer.h"
+#include "synth/cpu_renderer.h"
 #include "synth/device.h"
 #include "synth/pcm.h"
 
@@ -13,14 +15,9 @@ using namespace auralis::synth;
 
 namespace {
 
-void renderPhrase(benchmark::State& state, DevicePreference preference) {
-    DeviceChoice choice = chooseRenderer(preference);
-    if (!choice.renderer) {
-        state.SkipWithError(choice.error.c_str());
-        return;
-    }
-    state.SetLabel(choice.renderer->deviceName());
-    SynthEngine engine(2026, bench::benchmarkParams(), std::move(choice.renderer));
+void timePhrases(benchmark::State& state, std::unique_ptr<Renderer> renderer) {
+    state.SetLabel(renderer->deviceName());
+    SynthEngine engine(2026, bench::benchmarkParams(), std::move(renderer));
     for (int i = 0; i < 3; ++i) {
         engine.renderNext();
     }
@@ -37,6 +34,20 @@ void renderPhrase(benchmark::State& state, DevicePreference preference) {
     state.counters["p99_ms"] = t.p99;
     state.counters["max_ms"] = t.max;
     state.counters["realtime_x"] = t.realTimeFactor;
+}
+
+void renderPhrase(benchmark::State& state, DevicePreference preference) {
+    DeviceChoice choice = chooseRenderer(preference);
+    if (!choice.renderer) {
+        state.SkipWithError(choice.error.c_str());
+        return;
+    }
+    timePhrases(state, std::move(choice.renderer));
+}
+
+// The CPU renderer held to its baseline (SSE2) loops: what a CPU without AVX2 gets.
+void renderPhraseBaselineSimd(benchmark::State& state) {
+    timePhrases(state, std::make_unique<CpuRenderer>(CpuRenderer::Simd::Baseline));
 }
 
 void composeOnly(benchmark::State& state) {
@@ -68,6 +79,7 @@ BENCHMARK_CAPTURE(renderPhrase, cpu, DevicePreference::Cpu)
 BENCHMARK_CAPTURE(renderPhrase, cuda, DevicePreference::Cuda)
     ->Iterations(100)
     ->Unit(benchmark::kMillisecond);
+BENCHMARK(renderPhraseBaselineSimd)->Iterations(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(composeOnly)->Unit(benchmark::kMicrosecond);
 BENCHMARK(convertToS16)->Unit(benchmark::kMicrosecond);
 
