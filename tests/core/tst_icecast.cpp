@@ -90,7 +90,8 @@ private slots:
         QVERIFY2(relay.start(), qPrintable(relay.log()));
         QString relayed;
         // The relay connects to the master on its own schedule: ask until it plays.
-        QTRY_VERIFY2((relayed = heardMusic(*node, relay.port(), 4)).isEmpty(),
+        QTRY_VERIFY2(relay.restartIfCrashed() &&
+                         (relayed = heardMusic(*node, relay.port(), 4)).isEmpty(),
                      qPrintable(relayed + "\n" + relay.log()));
 
         const QJsonObject status = node->statusJson().value("icecast").toObject();
@@ -116,7 +117,11 @@ private slots:
 
         IcecastServer second(port);
         QVERIFY2(second.start(), qPrintable(second.log()));
-        QTRY_VERIFY2(node->icecast()->connected(), qPrintable(node->icecast()->lastError()));
+        // The node connects as soon as the port opens: should that crash Icecast (its own rare
+        // startup bug, README "Beyond one machine"), the operator's supervisor would restart it; so
+        // does this.
+        QTRY_VERIFY2(second.restartIfCrashed() && node->icecast()->connected(),
+                     qPrintable(node->icecast()->lastError() + "\n" + second.log()));
         const QString heard = heardMusic(*node, port, 4);
         QVERIFY2(heard.isEmpty(), qPrintable(heard + "\n" + second.log()));
     }
