@@ -3,12 +3,11 @@
 # leaving — GROUPS load generators of LISTENERS/GROUPS each, every one running 30-120 s, then
 # replaced by a new one (new connections, new client ids) — while the node's RSS is sampled
 # every 10 s. After the warm-up (the first WARMUP s, default a third of the run: 1200 s of an
-# hour) the RSS slope is fitted by least squares and reported in MB per hour. The warm-up is
-# that long because glibc's arenas and the kernel's socket buffers reach their high-water mark
-# only once the generators' 30-120 s lifetimes have overlapped in every mix: the first hour-long
-# run stepped up between 600 and 1200 s and was flat after, while the heap's in-use bytes
-# stayed flat across 6 000 sessions (docs/benchmarks.md, "Soak"). Fails (exit 1) on any seq gap, a load generator
-# whose listeners got no audio, a node that died, or growth above MAX_MB_PER_H (default 1).
+# hour) the RSS slope is fitted by least squares and reported in MB per hour. The first
+# hour-long run stepped up until about 1200 s; what grows after that is glibc's free heap pages
+# becoming resident, not heap in use (docs/benchmarks.md, "Soak"). Fails (exit 1) on any seq
+# gap, a load generator whose listeners got no audio, a node that died, or growth above
+# MAX_MB_PER_H (default 1).
 #   tests/bench/soak.sh BUILD_DIR [SECONDS] [LISTENERS]        (ctest label `soak`; make soak)
 # Environment: SOAK_GROUPS (default 4), WARMUP, MAX_MB_PER_H, SEED (the generators' lengths).
 set -euo pipefail

@@ -15,6 +15,7 @@ struct SyncReply {
     QByteArray body;
     QByteArray allow;
     QByteArray contentType;
+    QByteArray server;
 };
 
 inline SyncReply syncRequest(QNetworkAccessManager& nam, const QUrl& url,
@@ -31,6 +32,7 @@ inline SyncReply syncRequest(QNetworkAccessManager& nam, const QUrl& url,
     r.body = reply->readAll();
     r.allow = reply->rawHeader("Allow");
     r.contentType = reply->rawHeader("Content-Type");
+    r.server = reply->rawHeader("Server");
     reply->deleteLater();
     return r;
 }
