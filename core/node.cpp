@@ -17,7 +17,6 @@
 #include <QUrlQuery>
 
 #include <algorithm>
-#include <malloc.h>
 
 Q_LOGGING_CATEGORY(lcNode, "auralis.node")
 
@@ -150,6 +149,7 @@ bool Node::start(QString* error) {
     m_maintenance.setInterval(m_config.maintenanceIntervalMs);
     connect(&m_maintenance, &QTimer::timeout, this, &Node::maintain);
     m_rssAfterTrim = readProcessStats().residentBytes;
+    m_lastTrimUs = m_clock->nowUs();
     m_maintenance.start();
 
     if (!m_http->listen(m_config.bind, m_config.port, error)) {
@@ -183,14 +183,39 @@ bool Node::start(QString* error) {
 }
 
 void Node::maintain() {
-    // Give freed heap back to the system when the resident size grew a lot; each trim counts
-    // as gc_collections_total{generation="2"} (memory churn).
-    const double rss = readProcessStats().residentBytes;
-    if (rss > m_rssAfterTrim + 32.0 * 1024 * 1024) {
-        malloc_trim(0);
-        ++m_heapTrims;
-        m_rssAfterTrim = readProcessStats().residentBytes;
+    // Give free heap pages back to the system (core/heap.h says when); each trim counts as
+    // gc_collections_total{generation="2"}.
+    const qint64 now = m_clock->nowUs();
+    HeapTrimPolicy::Inputs in;
+    in.residentBytes = readProcessStats().residentBytes;
+    in.residentAfterLastTrim = m_rssAfterTrim;
+    in.freeHeapBytes = readHeapStats().freeBytes;
+    in.secondsSinceLastTrim = static_cast<double>(now - m_lastTrimUs) / 1e6;
+    if (!m_config.heapTrim.shouldTrim(in)) {
+        return;
     }
+    m_lastTrimMs = trimHeap();
+    ++m_heapTrims;
+    m_lastTrimUs = now;
+    m_rssAfterTrim = readProcessStats().residentBytes;
+    qCInfo(lcNode).noquote() << QString("heap trimmed in %1 ms: resident %2 -> %3 MiB")
+                                    .arg(m_lastTrimMs, 0, 'f', 2)
+                                    .arg(in.residentBytes / 1048576.0, 0, 'f', 1)
+                                    .arg(m_rssAfterTrim / 1048576.0, 0, 'f', 1);
+}
+
+QJsonObject Node::memoryJson() const {
+    const HeapStats heap = readHeapStats();
+    QJsonObject o{{"resident_bytes", readProcessStats().residentBytes},
+                  {"heap_trims", static_cast<double>(m_heapTrims)},
+                  {"last_trim_ms", m_lastTrimMs},
+                  {"resident_after_trim_bytes", m_rssAfterTrim}};
+    if (heap.known) {
+        o["heap_in_use_bytes"] = heap.inUseBytes;
+        o["heap_free_bytes"] = heap.freeBytes;
+        o["heap_system_bytes"] = heap.systemBytes;
+    }
+    return o;
 }
 
 // ---- control and metrics ---------------------------------------------------------------------

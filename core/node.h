@@ -7,6 +7,7 @@
 
 #include "core/address_limits.h"
 #include "core/broadcast_ring.h"
+#include "core/heap.h"
 #include "core/http.h"
 #include "core/icecast_source.h"
 #include "core/operator_token.h"
@@ -78,6 +79,7 @@ struct NodeConfig {
     /// keeps reading and discarding until the peer closes too; then the connection is cut.
     int closeTimeoutMs = 2000;
     int maintenanceIntervalMs = 60000; // heap-trim check
+    HeapTrimPolicy heapTrim;
     /// Opus (format=opus, /stream.ogg, Icecast), encoded only while someone takes it.
     int opusBitrate = 96000; // bits per second
     QString streamName = "Auralis";
@@ -128,6 +130,8 @@ public:
     const NodeConfig& config() const { return m_config; }
     const QString& deviceReason() const { return m_deviceReason; }
     double uptimeSeconds() const;
+    /// Resident size, heap statistics and the maintenance task's trims (/api/status "memory").
+    QJsonObject memoryJson() const;
 
 signals:
     void listenerJoined(const QString& id);
@@ -161,6 +165,8 @@ private:
     QTimer m_maintenance;
     QTimer m_oggTick; // serves every /stream.ogg listener every two chunks
     double m_rssAfterTrim = 0;
+    qint64 m_lastTrimUs = 0; // node clock; the start counts as one
+    double m_lastTrimMs = 0; // how long the last trim took
     std::uint64_t m_heapTrims = 0;
     QString m_deviceReason;
     std::unordered_map<WsConnection*, std::unique_ptr<ListenerSession>> m_sessions;

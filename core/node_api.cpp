@@ -214,6 +214,7 @@ QJsonObject statusJson(const Node& node, bool showAddresses) {
         {"http_stream", QJsonObject{{"path", "/stream.ogg"},
                                     {"count", node.httpStreamListenerCount()},
                                     {"listeners", node.httpStreamListenersJson(showAddresses)}}},
+        {"memory", node.memoryJson()},
     };
     if (const IcecastSource* icecast = node.icecast()) {
         status["icecast"] = icecast->statusJson();

@@ -17,6 +17,7 @@ RUN_PKGS=(
 TEST_PKGS=(
   libbenchmark-dev prometheus xvfb xauth clang libclang-rt-14-dev chromium openssl
   opus-tools icecast2 lintian man-db desktop-file-utils pulseaudio pulseaudio-utils sox
+  curl python3
 )
 
 pkgs=("${RUN_PKGS[@]}")

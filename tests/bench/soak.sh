@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Soak: one node for SECONDS (default 3600) with LISTENERS (default 200) listeners joining and
 # leaving — GROUPS load generators of LISTENERS/GROUPS each, every one running 30-120 s, then
-# replaced by a new one (new connections, new client ids) — while the node's RSS is sampled
-# every 10 s. After the warm-up (the first WARMUP s, default a third of the run: 1200 s of an
-# hour) the RSS slope is fitted by least squares and reported in MB per hour. The first
-# hour-long run stepped up until about 1200 s; what grows after that is glibc's free heap pages
-# becoming resident, not heap in use (docs/benchmarks.md, "Soak"). Fails (exit 1) on any seq
+# replaced by a new one (new connections, new client ids) — while the node's RSS and its heap in
+# use (/api/status "memory") are sampled every 10 s. After the warm-up (the first WARMUP s,
+# default a third of the run: 1200 s of an hour) both slopes are fitted by least squares and
+# reported in MB per hour, with the node's heap trims. The first hour-long runs stepped up until
+# about 1200 s; what grew after that was glibc's free heap pages becoming resident, not heap in
+# use (docs/benchmarks.md, "Soak"). Fails (exit 1) on any seq
 # gap, a load generator whose listeners got no audio, a node that died, or growth above
 # MAX_MB_PER_H (default 1).
 #   tests/bench/soak.sh BUILD_DIR [SECONDS] [LISTENERS]        (ctest label `soak`; make soak)
-# Environment: SOAK_GROUPS (default 4), WARMUP, MAX_MB_PER_H, SEED (the generators' lengths).
+# Environment: SOAK_GROUPS (default 4), WARMUP, MAX_MB_PER_H, SEED (the generators' lengths),
+# SOAK_KEEP (a file to keep the samples in: seconds, RSS KiB, heap in use bytes, trims).
 set -euo pipefail
 build=$(cd "${1:?usage: soak.sh BUILD_DIR [SECONDS] [LISTENERS]}" && pwd)
 seconds=${2:-3600}
@@ -58,13 +60,20 @@ launch() { # group -> a load generator of per_group listeners for 30-120 s
 for g in $(seq 1 "$groups"); do launch "$g"; done
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$node_pid/status"; }
+# The node's own heap statistics (/api/status "memory"): heap in use beside RSS tells a leak
+# (in use grows) from allocator residency (in use flat, RSS grows); trims are the node's own.
+memory_field() { sed -n "s/.*\"memory\":{[^}]*\"$1\":\([0-9.e+]*\).*/\1/p" "$out/status.json"; }
+sample() {
+    curl -s --max-time 5 "http://127.0.0.1:$port/api/status" >"$out/status.json" || : >"$out/status.json"
+    echo "$1 $(rss_kb) $(memory_field heap_in_use_bytes) $(memory_field heap_trims)" >>"$out/rss.txt"
+}
 : >"$out/rss.txt"
 next_sample=$t0
 while (( $(date +%s) < t0 + seconds )); do
     kill -0 "$node_pid" 2>/dev/null || { echo "soak: the node died at $(( $(date +%s) - t0 )) s" >&2; cat "$out/node.err" >&2; exit 1; }
     now=$(date +%s)
     if (( now >= next_sample )); then
-        echo "$(( now - t0 )) $(rss_kb)" >>"$out/rss.txt"
+        sample $(( now - t0 ))
         next_sample=$(( next_sample + 10 ))
         if (( (now - t0) % 300 < 10 )); then
             echo "soak: $(( now - t0 )) s, RSS $(( $(rss_kb) / 1024 )) MiB, $runs load generators so far"
@@ -102,17 +111,27 @@ for path in sorted(glob.glob(f"{out}/run-*.json")):
     silent = sum(1 for l in s["listeners"] if l["chunks"] == 0)
     if silent:
         failed.append(f"{path}: {silent} listeners got no audio")
-pts = [tuple(map(float, l.split())) for l in open(f"{out}/rss.txt") if l.strip()]
-late = [(t, kb * 1024 / 1e6) for t, kb in pts if t >= warmup]  # MB
-n = len(late)
-slope = 0.0
-if n >= 3:
-    mt = sum(t for t, _ in late) / n; mr = sum(r for _, r in late) / n
-    slope = sum((t - mt) * (r - mr) for t, r in late) / sum((t - mt) ** 2 for t, _ in late) * 3600
-first, last = (pts[0][1] * 1024 / 1e6, pts[-1][1] * 1024 / 1e6) if pts else (0, 0)
+rows = [l.split() for l in open(f"{out}/rss.txt") if l.strip()]
+pts = [(float(r[0]), float(r[1]) * 1024 / 1e6) for r in rows]  # s, MB
+heap = [(float(r[0]), float(r[2]) / 1e6) for r in rows if len(r) > 2]  # s, MB in use
+trims = int(float(rows[-1][3])) if rows and len(rows[-1]) > 3 else 0
+def slope_after(series):  # least squares, MB per hour, over the samples after the warm-up
+    late = [(t, v) for t, v in series if t >= warmup]
+    n = len(late)
+    if n < 3:
+        return 0.0, n
+    mt = sum(t for t, _ in late) / n; mv = sum(v for _, v in late) / n
+    return sum((t - mt) * (v - mv) for t, v in late) / sum((t - mt) ** 2 for t, _ in late) * 3600, n
+slope, n = slope_after(pts)
+heap_slope, _ = slope_after(heap)
+first, last = (pts[0][1], pts[-1][1]) if pts else (0, 0)
+heap_text = (f"; heap in use {heap[0][1]:.1f} -> {heap[-1][1]:.1f} MB, {heap_slope:+.2f} MB/h; "
+             f"{trims} heap trims by the node" if heap else "; heap in use unknown")
 print(f"soak: {runs} load generators ({per_group} listeners each), {int(chunks)} chunks, "
       f"{int(gaps)} seq gaps, {int(underruns)} node underruns; RSS {first:.1f} -> {last:.1f} MB, "
-      f"after warm-up {slope:+.2f} MB/h over {n} samples (allowed {max_growth})")
+      f"after warm-up {slope:+.2f} MB/h over {n} samples (allowed {max_growth}){heap_text}")
+if "SOAK_KEEP" in __import__("os").environ:
+    import shutil; shutil.copy(f"{out}/rss.txt", __import__("os").environ["SOAK_KEEP"])
 ok = gaps == 0 and not failed and slope <= max_growth and n >= 3
 for f in failed:
     print("soak: " + f, file=sys.stderr)
