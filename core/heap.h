@@ -35,5 +35,7 @@ struct HeapTrimPolicy {
     };
     bool shouldTrim(const Inputs& in) const;
 };
+// One trim lifts the 5-minute rate for 5 minutes; 10 minutes apart it cannot hold for 10.
+static_assert(HeapTrimPolicy{}.minSpacingS >= 10 * 60, "routine trims would hold the GC alert");
 
 } // namespace auralis::core

@@ -5,10 +5,9 @@
 # use (/api/status "memory") are sampled every 10 s. After the warm-up (the first WARMUP s,
 # default a third of the run: 1200 s of an hour) both slopes are fitted by least squares and
 # reported in MB per hour, with the node's heap trims. The first hour-long runs stepped up until
-# about 1200 s; what grew after that was glibc's free heap pages becoming resident, not heap in
-# use (docs/benchmarks.md, "Soak"). Fails (exit 1) on any seq
-# gap, a load generator whose listeners got no audio, a node that died, or growth above
-# MAX_MB_PER_H (default 1).
+# about 1200 s; after that RSS grew ~1.2 MB/h with heap in use flat and little free heap, i.e.
+# outside glibc's heap (docs/benchmarks.md, "Soak"). Fails (exit 1) on any seq gap, a load
+# generator whose listeners got no audio, a node that died, or growth above MAX_MB_PER_H (default 1).
 #   tests/bench/soak.sh BUILD_DIR [SECONDS] [LISTENERS]        (ctest label `soak`; make soak)
 # Environment: SOAK_GROUPS (default 4), WARMUP, MAX_MB_PER_H, SEED (the generators' lengths),
 # SOAK_KEEP (a file to keep the samples in: seconds, RSS KiB, heap in use bytes, trims).
@@ -96,7 +95,7 @@ done
 kill -0 "$node_pid" 2>/dev/null || { echo "soak: the node died at the end" >&2; exit 1; }
 
 python3 - "$out" "$runs" "$warmup" "$max_growth" "$per_group" <<'PY'
-import glob, json, sys
+import glob, json, os, shutil, sys
 out, runs, warmup, max_growth, per_group = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 gaps = chunks = underruns = 0
 failed = []
@@ -130,8 +129,8 @@ heap_text = (f"; heap in use {heap[0][1]:.1f} -> {heap[-1][1]:.1f} MB, {heap_slo
 print(f"soak: {runs} load generators ({per_group} listeners each), {int(chunks)} chunks, "
       f"{int(gaps)} seq gaps, {int(underruns)} node underruns; RSS {first:.1f} -> {last:.1f} MB, "
       f"after warm-up {slope:+.2f} MB/h over {n} samples (allowed {max_growth}){heap_text}")
-if "SOAK_KEEP" in __import__("os").environ:
-    import shutil; shutil.copy(f"{out}/rss.txt", __import__("os").environ["SOAK_KEEP"])
+if "SOAK_KEEP" in os.environ:
+    shutil.copy(f"{out}/rss.txt", os.environ["SOAK_KEEP"])
 ok = gaps == 0 and not failed and slope <= max_growth and n >= 3
 for f in failed:
     print("soak: " + f, file=sys.stderr)
