@@ -169,6 +169,7 @@ public:
         }
         qWarning("icecast2 on port %d crashed (exit %d); starting it again", m_port,
                  m_process.exitCode());
+        ++m_restarts;
         return start();
     }
     /// Stops the server and waits until its port is free again.
@@ -191,6 +192,8 @@ public:
     }
 
     quint16 port() const { return m_port; }
+    /// How often restartIfCrashed() started it again.
+    int restarts() const { return m_restarts; }
     QString sourceUrl(const QString& mount = "/auralis.ogg",
                       const QString& password = kPassword) const {
         return QString("http://source:%1@127.0.0.1:%2%3").arg(password).arg(m_port).arg(mount);
@@ -231,6 +234,7 @@ private:
     QProcess m_process;
     QString m_startError;
     QString m_output; // what it wrote on stderr/stdout so far
+    int m_restarts = 0;
 };
 
 } // namespace auralis::test

@@ -74,7 +74,8 @@ private slots:
         IcecastServer& master = *masterServer;
         QVERIFY2(master.start(), qPrintable(master.log()));
         auto node = nodeWithIcecast(master.sourceUrl("/auralis.ogg", "CHANGE-ME-SOURCE"));
-        QTRY_VERIFY2(node->icecast()->connected(), qPrintable(node->icecast()->lastError()));
+        QTRY_VERIFY2(master.restartIfCrashed() && node->icecast()->connected(),
+                     qPrintable(node->icecast()->lastError() + "\n" + master.log()));
         QCOMPARE(metric(*node, "auralis_icecast_connected"), 1.0);
 
         const QString direct = heardMusic(*node, master.port(), 5);
@@ -99,7 +100,9 @@ private slots:
         QVERIFY(!status.value("url").toString().contains("CHANGE-ME-SOURCE"));
         QVERIFY(status.value("sent_bytes").toDouble() > 5 * kOggBytesPerSecond);
         QVERIFY(metric(*node, "auralis_icecast_sent_bytes_total") > 5 * kOggBytesPerSecond);
-        QCOMPARE(metric(*node, "auralis_icecast_reconnects_total"), 0.0);
+        if (master.restarts() == 0) { // else the node reconnected to the restarted master
+            QCOMPARE(metric(*node, "auralis_icecast_reconnects_total"), 0.0);
+        }
     }
 
     void theNodeReconnectsWhenIcecastRestarts() {
@@ -107,7 +110,8 @@ private slots:
         auto first = std::make_unique<IcecastServer>(port);
         QVERIFY2(first->start(), qPrintable(first->log()));
         auto node = nodeWithIcecast(first->sourceUrl());
-        QTRY_VERIFY(node->icecast()->connected());
+        QTRY_VERIFY2(first->restartIfCrashed() && node->icecast()->connected(),
+                     qPrintable(node->icecast()->lastError() + "\n" + first->log()));
 
         first.reset(); // Icecast stops mid-stream
         QTRY_VERIFY(!node->icecast()->connected());
