@@ -3,10 +3,12 @@
 #include "core/http_policy.h"
 #include "core/operator_token.h"
 #include "core/tls.h"
+#include "protocol/protocol.h"
 
 #include <QFileInfo>
 #include <QNetworkInterface>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace auralis::app {
@@ -87,6 +89,11 @@ void readNodeSecurityOptions(const QCommandLineParser& args, OptionReader& opts,
 
 void addNodeStreamOptions(QCommandLineParser& args) {
     args.addOptions({
+        {"pacing-slot-ms",
+         "Listeners are paced on phases this many ms apart, spread evenly, so that they share "
+         "the event loop's wake-ups: less CPU, a little more send jitter (a divisor of 100, "
+         "e.g. 5 or 10; default 0: each listener on the phase at which it joined).",
+         "ms", "0"},
         {"opus-bitrate",
          "Opus bitrate in kbit/s for format=opus, /stream.ogg and Icecast (6-510, default 96).",
          "kbps", "96"},
@@ -104,6 +111,11 @@ void addNodeStreamOptions(QCommandLineParser& args) {
 
 void readNodeStreamOptions(const QCommandLineParser& args, OptionReader& opts,
                            core::NodeConfig& config) {
+    config.pacingSlotUs = opts.integer("pacing-slot-ms", 0, 50) * 1000;
+    if (protocol::kChunkUs % std::max(config.pacingSlotUs, 1) != 0) {
+        opts.failWith("--pacing-slot-ms must divide the 100 ms chunk period (1, 2, 4, 5, 10, "
+                      "20, 25 or 50)");
+    }
     config.opusBitrate = opts.integer("opus-bitrate", 6, 510) * 1000;
     config.streamName = args.value("stream-name").trimmed();
     config.streamDescription = args.value("stream-description").trimmed();

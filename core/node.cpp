@@ -65,7 +65,10 @@ Node::Node(NodeConfig config, QObject* parent)
       m_metrics(std::make_unique<NodeMetrics>()), m_limits(m_config.perAddress, *m_clock),
       m_http(new HttpServer(httpOptions(m_config), m_limits, *m_clock, this)),
       m_pacing(new PacingQueue(
-          *m_clock, [this](quint64 serial, qint64 deadline) { onDue(serial, deadline); }, this)) {
+          *m_clock, [this](quint64 serial, qint64 deadline) { onDue(serial, deadline); }, this)),
+      m_phaseSlots(m_config.pacingSlotUs > 1
+                       ? static_cast<int>(protocol::kChunkUs / m_config.pacingSlotUs)
+                       : 0) {
     // Member timers are children, so they move with the node to its thread.
     m_maintenance.setParent(this);
     m_oggTick.setParent(this);
@@ -312,6 +315,8 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
     }
     ListenerSession::Identity identity;
     identity.serial = m_nextSerial++;
+    identity.pacingSlot = m_phaseSlots.acquire();
+    identity.pacingPhaseUs = m_phaseSlots.phaseUs(identity.pacingSlot);
     identity.id = id.isEmpty() ? newClientId() : id;
     const QString format = query.queryItemValue("format");
     if (!format.isEmpty() && !protocol::parseFormat(format)) {
@@ -385,6 +390,7 @@ void Node::removeSession(WsConnection* ws) {
         --m_opusSessions;
     }
     m_pacing->remove(it->second->serial());
+    m_phaseSlots.release(it->second->pacingSlot());
     m_bySerial.erase(it->second->serial());
     m_limits.releaseListener(ws->peerAddress());
     m_sessions.erase(it);

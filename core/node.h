@@ -11,6 +11,7 @@
 #include "core/http.h"
 #include "core/icecast_source.h"
 #include "core/operator_token.h"
+#include "core/pacing.h"
 #include "core/scheduler.h"
 #include "core/session.h"
 #include "protocol/clock.h"
@@ -50,10 +51,14 @@ struct NodeConfig {
     /// Fault injection (tests): called on the scheduler thread after each phrase is
     /// published; blocking here delays the next phrase without slowing its rendering.
     std::function<void(std::uint64_t phrasesRendered)> afterPhrase;
-    const Clock* clock = nullptr;  // null: a SteadyClock owned by the node
-    int ringCapacity = 256;        // chunks (25.6 s)
-    int extraLeadChunks = 35;      // rendered beyond one phrase ahead of the live edge
-    int statusIntervalMs = 5000;   // per-listener `status` messages
+    const Clock* clock = nullptr; // null: a SteadyClock owned by the node
+    int ringCapacity = 256;       // chunks (25.6 s)
+    int extraLeadChunks = 35;     // rendered beyond one phrase ahead of the live edge
+    int statusIntervalMs = 5000;  // per-listener `status` messages
+    /// Listeners are paced on phases this far apart, spread evenly over them, so that they
+    /// share the event loop's wake-ups (each costs a poll over every socket); a divisor of
+    /// 100 ms. 0 or 1: each listener on the phase at which it joined.
+    int pacingSlotUs = 0;
     int queueLimitChunks = 20;     // a listener's unsent backlog before chunks are dropped
     int stallDisconnectMs = 10000; // dropping this long disconnects the listener (1008)
     double messageRate = 20;       // client messages per second (sustained)
@@ -162,6 +167,7 @@ private:
     std::unique_ptr<SessionContext> m_context; // what every session shares
     HttpServer* m_http;
     PacingQueue* m_pacing;
+    PhaseSlots m_phaseSlots; // the listeners' pacing phases
     QTimer m_maintenance;
     QTimer m_oggTick; // serves every /stream.ogg listener every two chunks
     double m_rssAfterTrim = 0;

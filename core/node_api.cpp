@@ -164,6 +164,7 @@ QJsonObject statusJson(const Node& node, bool showAddresses) {
                       {"underruns", static_cast<double>(i.underruns)},
                       {"dropped", static_cast<double>(i.dropped)},
                       {"resyncs", static_cast<double>(i.resyncs)},
+                      {"pacing_phase_ms", i.pacingPhaseMs},
                       {"queued_bytes", num(i.queuedBytes)},
                       {"jitter_p95_ms", i.jitterP95Ms}};
         if (showAddresses) {

@@ -12,7 +12,7 @@ Pacer::Tick Pacer::onWake(qint64 nowUs) {
     }
     t.lateUs = nowUs - m_next;
     if (t.lateUs > m_resyncAfter) {
-        m_next = nowUs + m_period;
+        m_next = firstDeadline(nowUs);
         t.deadlines = 1;
         t.resynced = true;
         ++m_resyncs;
@@ -21,6 +21,40 @@ Pacer::Tick Pacer::onWake(qint64 nowUs) {
     t.deadlines = static_cast<int>(t.lateUs / m_period) + 1;
     m_next += static_cast<qint64>(t.deadlines) * m_period;
     return t;
+}
+
+qint64 Pacer::firstDeadline(qint64 nowUs) const {
+    if (m_phase < 0) {
+        return nowUs + m_period;
+    }
+    const qint64 from = nowUs + m_period / 2;
+    const qint64 offset = ((m_phase - from) % m_period + m_period) % m_period;
+    return from + offset;
+}
+
+PhaseSlots::PhaseSlots(int slotCount, qint64 periodUs)
+    : m_period(periodUs), m_count(static_cast<std::size_t>(std::max(slotCount, 0)), 0) {}
+
+int PhaseSlots::acquire() {
+    if (m_count.empty()) {
+        return -1;
+    }
+    std::size_t best = (m_last + 1) % m_count.size();
+    for (std::size_t k = 1; k < m_count.size(); ++k) {
+        const std::size_t i = (m_last + 1 + k) % m_count.size();
+        if (m_count[i] < m_count[best]) {
+            best = i;
+        }
+    }
+    ++m_count[best];
+    m_last = best;
+    return static_cast<int>(best);
+}
+
+void PhaseSlots::release(int slot) {
+    if (slot >= 0 && static_cast<std::size_t>(slot) < m_count.size() && m_count[slot] > 0) {
+        --m_count[slot];
+    }
 }
 
 int chunksToSend(qint64 cursor, qint64 liveSeq, int targetLead, int deadlines) {

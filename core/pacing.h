@@ -8,18 +8,25 @@
 
 #include <deque>
 #include <optional>
+#include <vector>
 
 namespace auralis::core {
 
 /// Absolute-deadline pacing: deadlines are start + k * period, so timer lateness never
 /// accumulates as drift. A wake-up later than `resyncAfterUs` restarts the deadlines from
-/// now instead of firing every missed one at once.
+/// now instead of firing every missed one at once. Given a phase (0 <= phase < period), the
+/// deadlines are the times t = phase (mod period), the first in [now + period/2, now + 1.5
+/// period): listeners on a few shared phases share the event loop's wake-ups.
 class Pacer {
 public:
     explicit Pacer(qint64 periodUs = protocol::kChunkUs, qint64 resyncAfterUs = 1'000'000)
         : m_period(periodUs), m_resyncAfter(resyncAfterUs) {}
 
-    void start(qint64 nowUs) { m_next = nowUs + m_period; }
+    /// `phaseUs` < 0: the deadlines are start + k * period.
+    void start(qint64 nowUs, qint64 phaseUs = -1) {
+        m_phase = phaseUs < 0 ? -1 : phaseUs % m_period;
+        m_next = firstDeadline(nowUs);
+    }
     qint64 nextDeadlineUs() const { return m_next; }
 
     struct Tick {
@@ -32,10 +39,33 @@ public:
     std::uint64_t resyncs() const { return m_resyncs; }
 
 private:
+    qint64 firstDeadline(qint64 nowUs) const;
+
     qint64 m_period;
     qint64 m_resyncAfter;
+    qint64 m_phase = -1;
     qint64 m_next = 0;
     std::uint64_t m_resyncs = 0;
+};
+
+/// The phases listeners are paced on: `slotCount` evenly spaced in the period, each new listener
+/// on the one with the fewest (ties: the next after the last given), so that however they
+/// arrive (a reconnect storm: all at once) each wake-up serves about listeners / slots.
+class PhaseSlots {
+public:
+    explicit PhaseSlots(int slotCount, qint64 periodUs = protocol::kChunkUs);
+    /// A slot for a new listener, and its phase (phaseUs()). -1 when there are no slots.
+    int acquire();
+    void release(int slot);
+    qint64 phaseUs(int slot) const {
+        return slot < 0 ? -1 : slot * m_period / static_cast<qint64>(m_count.size());
+    }
+    int listeners(int slot) const { return m_count.at(slot); }
+
+private:
+    qint64 m_period;
+    std::vector<int> m_count;
+    std::size_t m_last = 0;
 };
 
 /// How many chunks to send at a wake-up: one per passed deadline, plus or minus one to move

@@ -14,7 +14,8 @@ using protocol::Tier;
 
 ListenerSession::ListenerSession(SessionContext& context, WsConnection* ws, Identity identity,
                                  qint64 nowUs)
-    : m_ctx(context), m_ws(ws), m_serial(identity.serial), m_id(std::move(identity.id)),
+    : m_ctx(context), m_ws(ws), m_serial(identity.serial), m_pacingSlot(identity.pacingSlot),
+      m_pacingPhaseUs(identity.pacingPhaseUs), m_id(std::move(identity.id)),
       m_format(identity.format), m_access(identity.access),
       m_remote(ws->peerAddress().toString() + ":" + QString::number(ws->peerPort())),
       m_tier(identity.tier, nowUs), m_rate(context.messageRate, context.messageBurst),
@@ -42,7 +43,7 @@ void ListenerSession::start(const QStringList& warnings) {
     }
     // The initial burst fills the listener's jitter buffer to its tier target.
     m_cursor = w.liveSeq;
-    m_pacer.start(now);
+    m_pacer.start(now, m_pacingPhaseUs);
     const int burst = protocol::tierLeadChunks(m_tier.current());
     for (int i = 0; i < burst && !waitingForOpus(w.liveSeq); ++i) {
         sendChunk(now);
@@ -362,6 +363,7 @@ ListenerInfo ListenerSession::info(qint64 nowUs) const {
     i.underruns = m_underruns;
     i.dropped = m_dropped;
     i.resyncs = m_pacer.resyncs();
+    i.pacingPhaseMs = static_cast<double>(m_pacer.nextDeadlineUs() % protocol::kChunkUs) / 1000.0;
     i.queuedBytes = m_ws->bytesToWrite();
     i.jitterP95Ms = m_tier.jitterP95();
     i.reported = m_reported;

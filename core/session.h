@@ -38,7 +38,8 @@ struct ListenerInfo {
     std::uint64_t underruns = 0;
     std::uint64_t dropped = 0;
     std::uint64_t resyncs = 0;
-    qint64 queuedBytes = 0; // written but not yet sent to the socket (the bounded backlog)
+    double pacingPhaseMs = 0; // its deadlines' time within each 100 ms
+    qint64 queuedBytes = 0;   // written but not yet sent to the socket (the bounded backlog)
     double jitterP95Ms = 0;
     bool reported = false;
     double reportBufferMs = 0;
@@ -75,6 +76,8 @@ public:
         protocol::Format format = protocol::Format::Json;
         protocol::Tier tier = protocol::Tier::Normal;
         Access access = Access::Open; // from the token it presented when it connected
+        int pacingSlot = -1;          // the node's PhaseSlots slot (-1: none)
+        qint64 pacingPhaseUs = -1;    // its deadlines' phase (Pacer::start)
     };
     ListenerSession(SessionContext& context, WsConnection* ws, Identity identity, qint64 nowUs);
     ~ListenerSession();
@@ -96,6 +99,7 @@ public:
     void close(int code, const QString& reason);
 
     quint64 serial() const { return m_serial; }
+    int pacingSlot() const { return m_pacingSlot; }
     const QString& id() const { return m_id; }
     protocol::Format format() const { return m_format; }
     WsConnection* connection() const { return m_ws; }
@@ -126,6 +130,8 @@ private:
     SessionContext& m_ctx;
     WsConnection* m_ws;
     quint64 m_serial;
+    int m_pacingSlot;
+    qint64 m_pacingPhaseUs;
     QString m_id;
     protocol::Format m_format;
     Access m_access;

@@ -8,7 +8,7 @@
 # itself, not the node) are in the last column.
 # Environment: FORMAT=binary|json|opus (the listeners' format, default binary); THREADS (the
 # load generator's threads, default 1); NODE_BIN and CLIENT_BIN to measure other builds'
-# programs with the same script.
+# programs with the same script; NODE_ARGS: more options for the node (e.g. --pacing-slot-ms 0).
 set -euo pipefail
 build=${1:?usage: load_bench.sh BUILD_DIR [DURATION] [COUNTS...]}
 duration=${2:-60}
@@ -28,7 +28,7 @@ start_node() {
     t0=$(date +%s%N)
     "$node_bin" --port 0 --bind 127.0.0.1 --device cpu --log-level warn --max-clients 20000 \
         --max-listeners-per-address 0 --max-connections-per-address 0 --max-requests-per-second 0 \
-        >"$out/node.out" 2>"$out/node.err" &
+        ${NODE_ARGS:-} >"$out/node.out" 2>"$out/node.err" &
     node_pid=$!
     until grep -q listening "$out/node.out" 2>/dev/null; do sleep 0.005; done
     port=$(sed -n 's/.*127.0.0.1:\([0-9]*\) .*/\1/p' "$out/node.out")

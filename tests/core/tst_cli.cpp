@@ -63,6 +63,10 @@ private slots:
         QTest::newRow("render longer than a WAV holds")
             << QStringList{"render", "-o", "x.wav", "--seconds", "30000"}
             << "--seconds must be a number from 0.001 to 24347";
+        QTest::newRow("pacing slot not a divisor")
+            << QStringList{"--pacing-slot-ms", "3"} << "--pacing-slot-ms must divide the 100 ms";
+        QTest::newRow("pacing slot too long")
+            << QStringList{"--pacing-slot-ms", "60"} << "--pacing-slot-ms must be an integer";
         QTest::newRow("opus bitrate") << QStringList{"--opus-bitrate", "5"}
                                       << "--opus-bitrate must be an integer from 6 to 510";
         QTest::newRow("icecast scheme") << QStringList{"--icecast", "ftp://s:p@h/m.ogg"}

@@ -119,6 +119,46 @@ private slots:
                              [](char c) { return c == 0; })); // it is music, not silence
     }
 
+    void listenersWhoJoinTogetherAreSpreadOverThePacingPhases() {
+        NodeConfig config;
+        config.pacingSlotUs = 25'000; // four phases: 0, 25, 50 and 75 ms
+        auto node = startNode(config);
+        std::vector<std::unique_ptr<Peer>> peers;
+        for (int i = 0; i < 8; ++i) { // all at once, as after a restart
+            peers.push_back(std::make_unique<Peer>(streamUrl(*node, "format=binary")));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(peers.begin(), peers.end(),
+                                             [](const auto& p) { return p->seqs.size() >= 25; }),
+                                 kPatienceMs);
+        std::map<double, int> perPhase;
+        for (const QJsonValue c : status(*node).value("clients").toArray()) {
+            ++perPhase[c.toObject().value("pacing_phase_ms").toDouble()];
+        }
+        const std::map<double, int> even{{0.0, 2}, {25.0, 2}, {50.0, 2}, {75.0, 2}};
+        QCOMPARE(perPhase, even);
+        for (const auto& p : peers) { // paced on a shared phase, still every chunk in order
+            for (std::size_t k = 1; k < p->seqs.size(); ++k) {
+                QCOMPARE(p->seqs[k], p->seqs[k - 1] + 1);
+            }
+        }
+        // A listener that leaves frees its phase for the next one.
+        const QString firstPhase = QString::number(status(*node)
+                                                       .value("clients")
+                                                       .toArray()[0]
+                                                       .toObject()
+                                                       .value("pacing_phase_ms")
+                                                       .toDouble());
+        peers.erase(peers.begin());
+        QTRY_COMPARE(node->listenerCount(), 7);
+        Peer next(streamUrl(*node, "format=binary"));
+        QTRY_COMPARE(node->listenerCount(), 8);
+        perPhase.clear();
+        for (const QJsonValue c : status(*node).value("clients").toArray()) {
+            ++perPhase[c.toObject().value("pacing_phase_ms").toDouble()];
+        }
+        QVERIFY2(perPhase == even, qPrintable("freed phase " + firstPhase));
+    }
+
     void welcomeDescribesTheStream() {
         auto node = startNode();
         Peer peer(streamUrl(*node, "client_id=alice&format=binary&tier=stable"));

@@ -63,6 +63,51 @@ private slots:
         QCOMPARE(pacer.resyncs(), std::uint64_t{1});
     }
 
+    void aPhaseKeepsTheDeadlinesOnIt() {
+        ManualClock clock;
+        clock.advanceUs(1'234'567);
+        Pacer pacer;
+        const qint64 phase = 25'000;
+        pacer.start(clock.nowUs(), phase);
+        const qint64 first = pacer.nextDeadlineUs();
+        QCOMPARE(first % protocol::kChunkUs, phase);
+        QVERIFY(first >= clock.nowUs() + protocol::kChunkUs / 2);
+        QVERIFY(first < clock.nowUs() + protocol::kChunkUs * 3 / 2);
+        clock.advanceUs(first - clock.nowUs() + 7000); // late: the next stays on the phase
+        QCOMPARE(pacer.onWake(clock.nowUs()).deadlines, 1);
+        QCOMPARE(pacer.nextDeadlineUs(), first + protocol::kChunkUs);
+        clock.advanceMs(2500); // a long stall: resynced, on the same phase
+        QVERIFY(pacer.onWake(clock.nowUs()).resynced);
+        QCOMPARE(pacer.nextDeadlineUs() % protocol::kChunkUs, phase);
+        QVERIFY(pacer.nextDeadlineUs() >= clock.nowUs() + protocol::kChunkUs / 2);
+    }
+
+    void phaseSlotsSpreadListenersEvenly() {
+        PhaseSlots phases(20);
+        std::vector<int> given;
+        for (int i = 0; i < 1000; ++i) { // a reconnect storm: all at once
+            given.push_back(phases.acquire());
+        }
+        for (int s = 0; s < 20; ++s) {
+            QCOMPARE(phases.listeners(s), 50);
+            QCOMPARE(phases.phaseUs(s), qint64{s} * 5000);
+        }
+        for (int i = 0; i < 1000 && phases.listeners(7) > 40; ++i) {
+            if (given[static_cast<std::size_t>(i)] == 7) {
+                phases.release(7); // ten of slot 7's listeners leave
+            }
+        }
+        for (int i = 0; i < 10; ++i) {
+            QCOMPARE(phases.acquire(), 7); // newcomers fill it first
+        }
+        phases.release(-1); // no slot: nothing happens
+        QCOMPARE(phases.listeners(7), 50);
+
+        PhaseSlots none(0); // pacing slots off
+        QCOMPARE(none.acquire(), -1);
+        QCOMPARE(none.phaseUs(-1), qint64{-1});
+    }
+
     void chunksKeepTheLeadAtTheTarget_data() {
         QTest::addColumn<qint64>("cursor");
         QTest::addColumn<qint64>("live");
