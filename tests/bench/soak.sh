@@ -10,7 +10,8 @@
 # generator whose listeners got no audio, a node that died, or growth above MAX_MB_PER_H (default 1).
 #   tests/bench/soak.sh BUILD_DIR [SECONDS] [LISTENERS]        (ctest label `soak`; make soak)
 # Environment: SOAK_GROUPS (default 4), WARMUP, MAX_MB_PER_H, SEED (the generators' lengths),
-# SOAK_KEEP (a file to keep the samples in: seconds, RSS KiB, heap in use bytes, trims).
+# SOAK_KEEP (a file to keep the samples in: seconds, RSS KiB, heap in use bytes, trims, main
+# heap mapping size KiB, its resident KiB).
 set -euo pipefail
 build=$(cd "${1:?usage: soak.sh BUILD_DIR [SECONDS] [LISTENERS]}" && pwd)
 seconds=${2:-3600}
@@ -62,9 +63,15 @@ rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$node_pid/status"; }
 # The node's own heap statistics (/api/status "memory"): heap in use beside RSS tells a leak
 # (in use grows) from allocator residency (in use flat, RSS grows); trims are the node's own.
 memory_field() { sed -n "s/.*\"memory\":{[^}]*\"$1\":\([0-9.e+]*\).*/\1/p" "$out/status.json"; }
+# The main arena's mapping ([heap] in smaps): its size (what sbrk reserved) and how much of it
+# is resident. RSS that rises while that size stays flat is pages of the same heap being
+# touched for the first time: bounded by the size, not a leak.
+heap_map_kb() { awk '/\[heap\]/ {f = 1} f && /^Size:/ {s = $2} f && /^Rss:/ {print s, $2; exit}' \
+    "/proc/$node_pid/smaps"; }
 sample() {
     curl -s --max-time 5 "http://127.0.0.1:$port/api/status" >"$out/status.json" || : >"$out/status.json"
-    echo "$1 $(rss_kb) $(memory_field heap_in_use_bytes) $(memory_field heap_trims)" >>"$out/rss.txt"
+    echo "$1 $(rss_kb) $(memory_field heap_in_use_bytes) $(memory_field heap_trims) $(heap_map_kb)" \
+        >>"$out/rss.txt"
 }
 : >"$out/rss.txt"
 next_sample=$t0
@@ -114,6 +121,7 @@ rows = [l.split() for l in open(f"{out}/rss.txt") if l.strip()]
 pts = [(float(r[0]), float(r[1]) * 1024 / 1e6) for r in rows]  # s, MB
 heap = [(float(r[0]), float(r[2]) / 1e6) for r in rows if len(r) > 2]  # s, MB in use
 trims = int(float(rows[-1][3])) if rows and len(rows[-1]) > 3 else 0
+brk = [(float(r[0]), float(r[4]) * 1024 / 1e6, float(r[5]) * 1024 / 1e6) for r in rows if len(r) > 5]
 def slope_after(series):  # least squares, MB per hour, over the samples after the warm-up
     late = [(t, v) for t, v in series if t >= warmup]
     n = len(late)
@@ -124,8 +132,14 @@ def slope_after(series):  # least squares, MB per hour, over the samples after t
 slope, n = slope_after(pts)
 heap_slope, _ = slope_after(heap)
 first, last = (pts[0][1], pts[-1][1]) if pts else (0, 0)
+if brk:
+    brk_slope, _ = slope_after([(t, size) for t, size, _ in brk])
+    heap_text_brk = (f"; main heap mapping {brk[0][1]:.1f} -> {brk[-1][1]:.1f} MB "
+                     f"({brk_slope:+.2f} MB/h after warm-up), resident {brk[-1][2]:.1f} MB of it")
+else:
+    heap_text_brk = ""
 heap_text = (f"; heap in use {heap[0][1]:.1f} -> {heap[-1][1]:.1f} MB, {heap_slope:+.2f} MB/h; "
-             f"{trims} heap trims by the node" if heap else "; heap in use unknown")
+             f"{trims} heap trims by the node" if heap else "; heap in use unknown") + heap_text_brk
 print(f"soak: {runs} load generators ({per_group} listeners each), {int(chunks)} chunks, "
       f"{int(gaps)} seq gaps, {int(underruns)} node underruns; RSS {first:.1f} -> {last:.1f} MB, "
       f"after warm-up {slope:+.2f} MB/h over {n} samples (allowed {max_growth}){heap_text}")
