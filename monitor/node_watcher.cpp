@@ -7,19 +7,38 @@
 #include <QSslConfiguration>
 #include <QUrlQuery>
 
+#include <memory>
+
 namespace auralis::monitor {
 
 namespace {
 
-// Cuts a download off once it passes `cap` bytes (it would otherwise be held whole in memory).
-void capDownload(QNetworkReply* reply, qint64 cap) {
+// Reads a download as it arrives, at most kReadAheadBytes ahead of this thread, and cuts it off
+// once it passes `cap` bytes; the returned buffer holds the body read so far. Without the
+// read-ahead bound Qt's network thread buffers all it can get: on a busy machine a node
+// sending 256 MiB fast had the dashboard take 100+ MB before the cut-off was seen.
+constexpr qint64 kReadAheadBytes = 256 * 1024;
+std::shared_ptr<QByteArray> capDownload(QNetworkReply* reply, qint64 cap) {
+    auto body = std::make_shared<QByteArray>();
+    reply->setReadBufferSize(kReadAheadBytes);
+    const auto cut = [reply] {
+        reply->setProperty("auralisTooLarge", true);
+        reply->abort();
+    };
     QObject::connect(reply, &QNetworkReply::downloadProgress, reply,
-                     [reply, cap](qint64 received, qint64 total) {
+                     [cut, cap](qint64 received, qint64 total) {
                          if (received > cap || total > cap) {
-                             reply->setProperty("auralisTooLarge", true);
-                             reply->abort();
+                             cut();
                          }
                      });
+    QObject::connect(reply, &QNetworkReply::readyRead, reply, [reply, body, cut, cap] {
+        body->append(reply->readAll());
+        if (body->size() > cap) {
+            body->clear();
+            cut();
+        }
+    });
+    return body;
 }
 
 bool tooLarge(const QNetworkReply* reply) {
@@ -81,8 +100,8 @@ void NodeWatcher::scrape() {
     }
     m_inFlight = true;
     QNetworkReply* reply = m_net->get(request("/metrics", false));
-    capDownload(reply, kMaxMetricsBytes);
-    connect(reply, &QNetworkReply::finished, this, [this, reply] {
+    const auto metrics = capDownload(reply, kMaxMetricsBytes);
+    connect(reply, &QNetworkReply::finished, this, [this, reply, metrics] {
         reply->deleteLater();
         m_inFlight = false;
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -98,13 +117,14 @@ void NodeWatcher::scrape() {
             publish(now);
             return;
         }
-        onMetrics(reply->readAll(), now);
+        metrics->append(reply->readAll());
+        onMetrics(*metrics, now);
     });
     {
         // Every scrape: the controls follow a change made by anyone within one interval.
         QNetworkReply* s = m_net->get(request("/api/status", true));
-        capDownload(s, kMaxStatusBytes);
-        connect(s, &QNetworkReply::finished, this, [this, s] {
+        const auto body = capDownload(s, kMaxStatusBytes);
+        connect(s, &QNetworkReply::finished, this, [this, s, body] {
             s->deleteLater();
             if (tooLarge(s)) {
                 emit reachability(false,
@@ -112,7 +132,8 @@ void NodeWatcher::scrape() {
                                       .arg(kMaxStatusBytes >> 20));
                 return;
             }
-            const QJsonObject o = QJsonDocument::fromJson(s->readAll()).object();
+            body->append(s->readAll());
+            const QJsonObject o = QJsonDocument::fromJson(*body).object();
             if (s->error() == QNetworkReply::NoError && !o.isEmpty()) {
                 emit statusUpdated(o);
                 fetchChoices();
@@ -127,8 +148,8 @@ void NodeWatcher::fetchChoices() {
     }
     m_choicesInFlight = true;
     QNetworkReply* p = m_net->get(request("/api/presets", false));
-    capDownload(p, kMaxStatusBytes);
-    connect(p, &QNetworkReply::finished, this, [this, p] {
+    const auto body = capDownload(p, kMaxStatusBytes);
+    connect(p, &QNetworkReply::finished, this, [this, p, body] {
         p->deleteLater();
         m_choicesInFlight = false;
         if (p->error() != QNetworkReply::NoError || tooLarge(p)) {
@@ -137,7 +158,8 @@ void NodeWatcher::fetchChoices() {
         // Asked once either way: a node whose presets are not understood keeps the controls'
         // built-in choices (its scrapes report whether it is reachable, not this).
         m_haveChoices = true;
-        if (const auto choices = parseChoices(QJsonDocument::fromJson(p->readAll()).object())) {
+        body->append(p->readAll());
+        if (const auto choices = parseChoices(QJsonDocument::fromJson(*body).object())) {
             emit choicesUpdated(*choices);
         }
     });
@@ -196,10 +218,11 @@ void NodeWatcher::postControl(const QJsonObject& control) {
     QNetworkRequest post = request("/api/control", true);
     post.setHeader(QNetworkRequest::ContentTypeHeader, "application/json");
     QNetworkReply* reply = m_net->post(post, QJsonDocument(control).toJson(QJsonDocument::Compact));
-    capDownload(reply, kMaxStatusBytes);
-    connect(reply, &QNetworkReply::finished, this, [this, reply] {
+    const auto body = capDownload(reply, kMaxStatusBytes);
+    connect(reply, &QNetworkReply::finished, this, [this, reply, body] {
         reply->deleteLater();
-        const QJsonObject o = QJsonDocument::fromJson(reply->readAll()).object();
+        body->append(reply->readAll());
+        const QJsonObject o = QJsonDocument::fromJson(*body).object();
         if (o.value("ok").toBool()) {
             emit controlResult(true,
                                QString("applies at the next phrase (%1 s into the stream)")

@@ -5,8 +5,9 @@
 # use (/api/status "memory") are sampled every 10 s. After the warm-up (the first WARMUP s,
 # default a third of the run: 1200 s of an hour) both slopes are fitted by least squares and
 # reported in MB per hour, with the node's heap trims. The first hour-long runs stepped up until
-# about 1200 s; after that RSS grew ~1.2 MB/h with heap in use flat and little free heap, i.e.
-# outside glibc's heap (docs/benchmarks.md, "Soak"). Fails (exit 1) on any seq gap, a load
+# about 1200 s; after that RSS grew ~1.2 MB/h with heap in use flat: smaps put all of it in the
+# main arena's [heap] mapping, pages of it touched again while its size stayed flat, given back
+# by the node's heap trims (docs/benchmarks.md, "Soak"). Fails (exit 1) on any seq gap, a load
 # generator whose listeners got no audio, a node that died, or growth above MAX_MB_PER_H (default 1).
 #   tests/bench/soak.sh BUILD_DIR [SECONDS] [LISTENERS]        (ctest label `soak`; make soak)
 # Environment: SOAK_GROUPS (default 4), WARMUP, MAX_MB_PER_H, SEED (the generators' lengths),

@@ -25,17 +25,20 @@ double rssMb() {
     return rssMbOf();
 }
 
-// Answers every request with a 256 MiB body, sent as fast as the client takes it.
+// Answers every request with a 256 MiB body, sent as fast as the client takes it; announced by
+// Content-Length, or (`withLength` false) a body that only ends when the connection closes.
 class HugeMetricsServer : public QObject {
 public:
-    HugeMetricsServer() {
+    explicit HugeMetricsServer(bool withLength) {
         server.listen(QHostAddress::LocalHost, 0);
-        connect(&server, &QTcpServer::newConnection, this, [this] {
+        connect(&server, &QTcpServer::newConnection, this, [this, withLength] {
             while (QTcpSocket* s = server.nextPendingConnection()) {
-                connect(s, &QTcpSocket::readyRead, s, [s] {
+                connect(s, &QTcpSocket::readyRead, s, [s, withLength] {
                     s->readAll();
-                    s->write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
-                             "268435456\r\n\r\n");
+                    s->write(withLength ? "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                          "Content-Length: 268435456\r\n\r\n"
+                                        : "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                          "Connection: close\r\n\r\n");
                     s->setProperty("left", qint64{268435456});
                     feed(s);
                 });
@@ -62,8 +65,14 @@ public:
 class TestWatcherLimits : public QObject {
     Q_OBJECT
 private slots:
+    void aHugeMetricsIsCutOffAndOthersGoOn_data() {
+        QTest::addColumn<bool>("withLength");
+        QTest::newRow("announced by Content-Length") << true;
+        QTest::newRow("no length: cut off as it arrives") << false;
+    }
     void aHugeMetricsIsCutOffAndOthersGoOn() {
-        HugeMetricsServer huge;
+        QFETCH(bool, withLength);
+        HugeMetricsServer huge(withLength);
         auto node = startNode();
         const double rss = rssMb();
         monitor::NodeWatcher bad(QUrl(QString("http://127.0.0.1:%1").arg(huge.server.serverPort())),
@@ -82,7 +91,9 @@ private slots:
         QTRY_VERIFY(said("/api/status is larger than 8 MiB"));
         QTRY_VERIFY(goodSnapshots.count() >= 5);
         qInfo("resident memory grew %.1f MB", rssMb() - rss);
-        QVERIFY2(withinMemoryBound(rssMb() - rss, 100),
+        // The 32 MiB cap and 256 KiB of read-ahead, not what the sender pushes: before the
+        // read-ahead bound a busy machine had seen +137 MB here.
+        QVERIFY2(withinMemoryBound(rssMb() - rss, 64),
                  qPrintable(QString("+%1 MB").arg(rssMb() - rss)));
         bad.stop();
         good.stop();
