@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #if AURALIS_CPU_CLONES
-#include <immintrin.h>
+#include "synth/cpu_avx2.h"
 #endif
 
 namespace auralis::synth {
@@ -30,8 +30,8 @@ template <int V, bool Attack, bool Release>
         // dsp::voiceSample<kSwell>'s [1 2 1]/4 smoother over hashNoise(n), (n - 1), (n - 2),
         // with each frame's two hashes computed once instead of three times: the same values
         // in the same float operations.
-        const std::uint64_t seedL = note.phase0[0];
-        const std::uint64_t seedR = (static_cast<std::uint64_t>(note.phase0[1]) << 32) | 1u;
+        const std::uint64_t seedL = dsp::swellSeed(note, 0);
+        const std::uint64_t seedR = dsp::swellSeed(note, 1);
         const std::int64_t n0 = note.start + k0;
         float l2 = dsp::hashNoise(seedL, n0 - 2);
         float l1 = dsp::hashNoise(seedL, n0 - 1);
@@ -42,8 +42,8 @@ template <int V, bool Attack, bool Release>
             const std::int64_t n = note.start + k;
             const float l0 = dsp::hashNoise(seedL, n);
             const float r0 = dsp::hashNoise(seedR, n);
-            const float nl = 0.25f * l0 + 0.5f * l1 + 0.25f * l2;
-            const float nr = 0.25f * r0 + 0.5f * r1 + 0.25f * r2;
+            const float nl = dsp::smoothNoise(l0, l1, l2);
+            const float nr = dsp::smoothNoise(r0, r1, r2);
             const float sl = env * nl * note.gainL[0];
             const float sr = env * nr * note.gainR[0];
             x0[k] += sl;
@@ -80,62 +80,7 @@ template <int V, bool Attack, bool Release>
 }
 
 #if AURALIS_CPU_CLONES
-// Eight frames at once with AVX2 intrinsics for the voices whose loops are mostly wavetable
-// reads (all but the kick's expf and the swell's 64-bit noise hash) (GCC 12 emulates gathers with
-// scalar loads): each lane does exactly the scalar operations of dsp::lookup, dsp::riseCurve,
-// dsp::decayCurve and dsp::voiceSample, in their order, so the bits are the same. u * 2^31 < 2^31
-// for every envelope position u < 1, so the signed conversion gives riseCurve's unsigned one.
-using V8 = __m256;
-using I8 = __m256i;
-
-[[gnu::target("avx2")]] inline V8 lookup8(const float* table, I8 phase) {
-    constexpr int kFracBits = 32 - dsp::kTableBits;
-    const I8 idx = _mm256_srli_epi32(phase, kFracBits);
-    const V8 frac = _mm256_mul_ps(
-        _mm256_cvtepi32_ps(_mm256_and_si256(phase, _mm256_set1_epi32((1 << kFracBits) - 1))),
-        _mm256_set1_ps(1.0f / static_cast<float>(1u << kFracBits)));
-    const V8 a = _mm256_i32gather_ps(table, idx, 4);
-    const V8 b = _mm256_i32gather_ps(table + 1, idx, 4);
-    return _mm256_add_ps(a, _mm256_mul_ps(frac, _mm256_sub_ps(b, a)));
-}
-
-[[gnu::target("avx2")]] inline V8 rise8(const float* sine, V8 u) {
-    const I8 phase =
-        _mm256_add_epi32(_mm256_cvttps_epi32(_mm256_mul_ps(u, _mm256_set1_ps(2147483648.0f))),
-                         _mm256_set1_epi32(0x40000000));
-    return _mm256_sub_ps(_mm256_set1_ps(0.5f),
-                         _mm256_mul_ps(_mm256_set1_ps(0.5f), lookup8(sine, phase)));
-}
-
-[[gnu::target("avx2")]] inline V8 decay8(V8 x) {
-    V8 y = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_mul_ps(x, _mm256_set1_ps(1.0f / 256.0f)));
-    y = _mm256_max_ps(y, _mm256_setzero_ps()); // y > 0 ? y : 0 (+0 for -0, as there)
-    for (int i = 0; i < 8; ++i) {
-        y = _mm256_mul_ps(y, y);
-    }
-    return y;
-}
-
-template <bool Attack, bool Release>
-[[gnu::target("avx2")]] inline V8 envelope8(const dsp::Note& note, I8 k, const float* sine) {
-    V8 e = _mm256_set1_ps(1.0f);
-    if constexpr (Attack) {
-        e = rise8(sine, _mm256_mul_ps(_mm256_cvtepi32_ps(k), _mm256_set1_ps(note.invAttack)));
-    }
-    if constexpr (Release) {
-        const V8 u =
-            _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(k, _mm256_set1_epi32(note.hold))),
-                          _mm256_set1_ps(note.invRelease));
-        e = _mm256_mul_ps(e, _mm256_sub_ps(_mm256_set1_ps(1.0f), rise8(sine, u)));
-    }
-    return e;
-}
-
-[[gnu::target("avx2")]] inline I8 phase8(const dsp::Note& note, int o, I8 k) {
-    return _mm256_add_epi32(
-        _mm256_set1_epi32(static_cast<int>(note.phase0[o])),
-        _mm256_mullo_epi32(_mm256_set1_epi32(static_cast<int>(note.inc[o])), k));
-}
+using namespace avx2;
 
 // The whole groups of eight frames of [k0, k1) of a pad, lead, bass or bell note; returns the
 // first frame not done (the rest go through addPhase).

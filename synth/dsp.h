@@ -107,10 +107,21 @@ AURALIS_HD float hashNoise(std::uint64_t seed, std::int64_t n) {
     return static_cast<float>(top) * (1.0f / 2147483648.0f);
 }
 
+/// The swell's [1 2 1]/4 smoother of its noise at frames n, n - 1 and n - 2.
+AURALIS_HD float smoothNoise(float n0, float n1, float n2) {
+    return 0.25f * n0 + 0.5f * n1 + 0.25f * n2;
+}
+
 struct Stereo {
     float l;
     float r;
 };
+
+/// A swell note's noise seed for channel 0 (left) or 1 (right): decorrelated.
+AURALIS_HD std::uint64_t swellSeed(const Note& note, int channel) {
+    return channel == 0 ? std::uint64_t{note.phase0[0]}
+                        : (static_cast<std::uint64_t>(note.phase0[1]) << 32) | 1u;
+}
 
 /// About e^-x for x >= 0: (1 - x/256)^256, within 2 % of it up to x = 6 and 0 from x = 256,
 /// in plain multiplications (no libm call), so that a voice's loop over frames vectorises.
@@ -173,12 +184,12 @@ AURALIS_HD Stereo voiceSample(const Note& note, std::int64_t n, float env, const
         return {v * note.gainL[0], v * note.gainR[0]};
     } else {
         // Swell: decorrelated left/right noise through a [1 2 1]/4 smoother, a soft "air".
-        const std::uint64_t seedL = note.phase0[0];
-        const std::uint64_t seedR = (static_cast<std::uint64_t>(note.phase0[1]) << 32) | 1u;
-        const float nl = 0.25f * hashNoise(seedL, n) + 0.5f * hashNoise(seedL, n - 1) +
-                         0.25f * hashNoise(seedL, n - 2);
-        const float nr = 0.25f * hashNoise(seedR, n) + 0.5f * hashNoise(seedR, n - 1) +
-                         0.25f * hashNoise(seedR, n - 2);
+        const std::uint64_t seedL = swellSeed(note, 0);
+        const std::uint64_t seedR = swellSeed(note, 1);
+        const float nl =
+            smoothNoise(hashNoise(seedL, n), hashNoise(seedL, n - 1), hashNoise(seedL, n - 2));
+        const float nr =
+            smoothNoise(hashNoise(seedR, n), hashNoise(seedR, n - 1), hashNoise(seedR, n - 2));
         return {env * nl * note.gainL[0], env * nr * note.gainR[0]};
     }
 }
