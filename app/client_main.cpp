@@ -3,6 +3,7 @@
 #include "app/common.h"
 #include "client/listener.h"
 #include "client/loadgen.h"
+#include "protocol/epoll_dispatcher.h"
 #include "protocol/protocol.h"
 #include "synth/pcm.h"
 
@@ -20,6 +21,9 @@
 using namespace auralis;
 
 int main(int argc, char** argv) {
+    if (QAbstractEventDispatcher* dispatcher = makeEventDispatcher()) {
+        QCoreApplication::setEventDispatcher(dispatcher);
+    }
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("auralis-client");
     QCoreApplication::setApplicationVersion(AURALIS_VERSION);

@@ -4,6 +4,7 @@
 #include "app/common.h"
 #include "app/node_options.h"
 #include "core/node.h"
+#include "protocol/epoll_dispatcher.h"
 #include "synth/device.h"
 #include "synth/engine.h"
 #include "synth/offline.h"
@@ -148,6 +149,10 @@ int runServe(QCoreApplication& app, const QCommandLineParser& args, app::OptionR
 } // namespace
 
 int main(int argc, char** argv) {
+    // Every listener's socket lives in this thread: epoll, so that a wake costs what is ready.
+    if (QAbstractEventDispatcher* dispatcher = makeEventDispatcher()) {
+        QCoreApplication::setEventDispatcher(dispatcher);
+    }
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("auralis-node");
     QCoreApplication::setApplicationVersion(AURALIS_VERSION);

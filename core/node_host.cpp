@@ -1,5 +1,7 @@
 #include "core/node_host.h"
 
+#include "protocol/epoll_dispatcher.h"
+
 #include <QCoreApplication>
 #include <QDeadlineTimer>
 #include <QPointer>
@@ -43,6 +45,9 @@ void NodeHost::start(const NodeConfig& config, bool anyPortIfTaken) {
     m_stopRequested = false;
     m_thread = std::make_unique<QThread>();
     m_thread->setObjectName("auralis-node");
+    if (QAbstractEventDispatcher* dispatcher = makeEventDispatcher()) {
+        m_thread->setEventDispatcher(dispatcher);
+    }
     connect(m_thread.get(), &QThread::finished, this, &NodeHost::finished);
     m_thread->start();
     // Build and start the node in its own thread; the outcome comes back queued.

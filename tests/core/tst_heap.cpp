@@ -2,6 +2,7 @@
 // FrequentGCCollections quiet is promtool's test in packaging/prometheus/alerts_test.yml),
 // trimHeap() really handing free pages in the middle of the heap back to the system, and a node's
 // maintenance task trimming, counted in /api/status and gen-2 metrics.
+#include "../common/epoll_test_main.h"
 #include "core/heap.h"
 #include "core/metrics.h"
 #include "node_harness.h"
@@ -139,5 +140,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestHeap)
+AURALIS_TEST_MAIN(TestHeap)
 #include "tst_heap.moc"

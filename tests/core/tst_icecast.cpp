@@ -2,6 +2,7 @@
 // listener on the mount hears the node (decoded by opusdec), so does one on a relay of it;
 // Icecast restarted mid-stream: the node reconnects and the mount plays again; a wrong
 // password is reported and retried.
+#include "../common/epoll_test_main.h"
 #include "../common/icecast_server.h"
 #include "../common/ogg_checks.h"
 #include "node_harness.h"
@@ -163,5 +164,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestIcecast)
+AURALIS_TEST_MAIN(TestIcecast)
 #include "tst_icecast.moc"

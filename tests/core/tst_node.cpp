@@ -1,5 +1,6 @@
 // The node over real sockets on 127.0.0.1 (port 0): broadcast to every listener, pacing,
 // underruns, bad input, slow listeners, control, HTTP API, shutdown.
+#include "../common/epoll_test_main.h"
 #include "client/loadgen.h"
 #include "node_harness.h"
 
@@ -788,5 +789,5 @@ private:
     }
 };
 
-QTEST_GUILESS_MAIN(TestNode)
+AURALIS_TEST_MAIN(TestNode)
 #include "tst_node.moc"

@@ -1,6 +1,7 @@
 // Opus on every path: the encoder and decoder round trip, format=opus on the WebSocket, and
 // GET /stream.ogg decoded by an independent decoder (opusdec), including a listener who joins
 // mid-stream and one who stops reading; Opus costs nothing until someone asks for it.
+#include "../common/epoll_test_main.h"
 #include "../common/ogg_checks.h"
 #include "client/opus_decoder.h"
 #include "core/opus_encoder.h"
@@ -235,5 +236,5 @@ private slots:
     }
 };
 
-QTEST_MAIN(TestOgg)
+AURALIS_TEST_MAIN(TestOgg)
 #include "tst_ogg.moc"

@@ -1,4 +1,5 @@
 // Pacing, tier policy, rate limit and reconnect backoff with an injected clock: no sleeps.
+#include "../common/epoll_test_main.h"
 #include "client/listener.h"
 #include "core/pacing.h"
 #include "protocol/clock.h"
@@ -260,5 +261,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestPacing)
+AURALIS_TEST_MAIN(TestPacing)
 #include "tst_pacing.moc"

@@ -1,6 +1,7 @@
 // The pacing queue on a manual clock: earliest first, everything due within the slack in one
 // wake, rescheduling replaces an entry, removed entries never fire, the timer is armed for
 // the earliest deadline.
+#include "../common/epoll_test_main.h"
 #include "core/pacing_queue.h"
 
 #include <QtTest>
@@ -76,5 +77,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestPacingQueue)
+AURALIS_TEST_MAIN(TestPacingQueue)
 #include "tst_pacing_queue.moc"

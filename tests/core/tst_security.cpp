@@ -2,6 +2,7 @@
 // HTTP, and attacks that must harm no one. Every attack runs beside a bystander listener that
 // must stay whole (no gap in seq, no silence, no chunk later than 250 ms after the previous
 // one) while the node's memory grows by at most 16 MB.
+#include "../common/epoll_test_main.h"
 #include "../common/memory.h"
 #include "node_harness.h"
 
@@ -453,5 +454,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestSecurity)
+AURALIS_TEST_MAIN(TestSecurity)
 #include "tst_security.moc"

@@ -1,6 +1,7 @@
 // https and wss on the node's port: a certificate made for the test (openssl), listeners and
 // HTTP clients that trust it, refuse it, or are told to accept any; the closing handshake and
 // the origin rules over TLS; the dashboard's watcher on an https node.
+#include "../common/epoll_test_main.h"
 #include "core/tls.h"
 #include "monitor/node_watcher.h"
 #include "node_harness.h"
@@ -147,5 +148,5 @@ private:
     QList<QSslCertificate> m_ca;
 };
 
-QTEST_GUILESS_MAIN(TestTls)
+AURALIS_TEST_MAIN(TestTls)
 #include "tst_tls.moc"

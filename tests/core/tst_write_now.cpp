@@ -1,6 +1,7 @@
 // core::writeNow with parts: what the kernel takes goes at once, the rest waits in Qt's
 // buffer, and the peer receives every part in order whether the kernel took all, some or none
 // of a write (a peer that stops reading, then drains), and over a buffer Qt already holds.
+#include "../common/epoll_test_main.h"
 #include "core/write_now.h"
 #include "core/ws_connection.h"
 #include "protocol/protocol.h"
@@ -105,5 +106,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestWriteNow)
+AURALIS_TEST_MAIN(TestWriteNow)
 #include "tst_write_now.moc"
