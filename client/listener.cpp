@@ -21,8 +21,7 @@ ListenerClient::ListenerClient(Options options, const Clock& clock, QObject* par
     connect(&m_ws, &WsClient::failed, this,
             [this](const QString& error) { onClosed(1006, error); });
 
-    for (QTimer* t :
-         {&m_reportTimer, &m_playoutTimer, &m_stallTimer, &m_deliverTimer, &m_reconnectTimer}) {
+    for (QTimer* t : {&m_reportTimer, &m_stallTimer, &m_deliverTimer, &m_reconnectTimer}) {
         t->setParent(this);
     }
     m_reportTimer.setInterval(m_options.reportIntervalMs);
@@ -31,8 +30,6 @@ ListenerClient::ListenerClient(Options options, const Clock& clock, QObject* par
         send(protocol::toJson(
             protocol::Report{std::round(m_stats.bufferMs), m_stats.playoutUnderruns}));
     });
-    m_playoutTimer.setInterval(50);
-    connect(&m_playoutTimer, &QTimer::timeout, this, [this] { updatePlayout(m_clock.nowUs()); });
 
     m_stallTimer.setSingleShot(true);
     connect(&m_stallTimer, &QTimer::timeout, this, [this] {
@@ -66,8 +63,8 @@ void ListenerClient::stop() {
     m_stopped = true;
     m_reconnectTimer.stop();
     m_reportTimer.stop();
-    m_playoutTimer.stop();
     m_stallTimer.stop();
+    updatePlayout(m_clock.nowUs()); // a stall up to now counts
     const bool active = m_ws.isActive();
     m_ws.close(protocol::kCloseNormal, "listener stopped"); // onClosed() emits stopped()
     if (!active) {
@@ -106,7 +103,6 @@ void ListenerClient::onOpened() {
         return;
     }
     m_reportTimer.start();
-    m_playoutTimer.start();
     if (im.stallMs > 0 && im.stallEveryMs > 0) {
         m_stallTimer.start(im.stallEveryMs);
     }
@@ -297,8 +293,8 @@ void ListenerClient::onClosed(int code, const QString& reason) {
     m_stats.lastCloseCode = code;
     m_stats.lastCloseReason = reason;
     m_reportTimer.stop();
-    m_playoutTimer.stop();
     m_stallTimer.stop();
+    updatePlayout(m_clock.nowUs()); // a stall up to the close counts
     m_pending.clear();
     emit disconnected(code, reason);
     if (m_stopped) {

@@ -41,7 +41,7 @@ struct ListenerStats {
     std::uint64_t errors = 0;           // `error` messages
     std::uint64_t warnings = 0;         // `warning` messages
     double firstAudioMs = -1;           // start() to the first chunk
-    double bufferMs = 0;                // modelled playout buffer now
+    double bufferMs = 0;                // modelled playout buffer (at the last arrival or report)
     qint64 lastSeq = -1;
     int lastCloseCode = 0;
     QString lastCloseReason;
@@ -119,7 +119,6 @@ private:
     WsClient m_ws;
     ListenerStats m_stats;
     QTimer m_reportTimer;
-    QTimer m_playoutTimer;
     QTimer m_stallTimer;
     QTimer m_deliverTimer;
     QTimer m_reconnectTimer;
