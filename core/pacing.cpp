@@ -94,14 +94,39 @@ void TierPolicy::onJitter(double jitterMs) {
     }
 }
 
+namespace {
+// The index jitterP95() picks among n samples in ascending order.
+std::size_t p95Index(std::size_t n) {
+    return static_cast<std::size_t>(0.95 * static_cast<double>(n - 1));
+}
+} // namespace
+
 double TierPolicy::jitterP95() const {
     if (m_jitter.empty()) {
         return 0;
     }
     std::vector<double> v(m_jitter.begin(), m_jitter.end());
-    const auto k = static_cast<std::size_t>(0.95 * static_cast<double>(v.size() - 1));
+    const std::size_t k = p95Index(v.size());
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
     return v[k];
+}
+
+bool TierPolicy::jitterP95Above(double t) const {
+    if (m_jitter.empty()) {
+        return 0 > t;
+    }
+    const auto atMost =
+        std::count_if(m_jitter.begin(), m_jitter.end(), [t](double x) { return x <= t; });
+    return static_cast<std::size_t>(atMost) <= p95Index(m_jitter.size());
+}
+
+bool TierPolicy::jitterP95Below(double t) const {
+    if (m_jitter.empty()) {
+        return 0 < t;
+    }
+    const auto below =
+        std::count_if(m_jitter.begin(), m_jitter.end(), [t](double x) { return x < t; });
+    return static_cast<std::size_t>(below) >= p95Index(m_jitter.size()) + 1;
 }
 
 std::optional<TierPolicy::Change> TierPolicy::evaluate(qint64 nowUs) {
@@ -109,9 +134,8 @@ std::optional<TierPolicy::Change> TierPolicy::evaluate(qint64 nowUs) {
         m_underruns.pop_front();
     }
     const double target = protocol::tierTargetMs(m_current);
-    const double p95 = jitterP95();
     const bool jittery =
-        m_jitter.size() >= kJitterWindow / 2 && p95 > kJitterEscalateFraction * target;
+        m_jitter.size() >= kJitterWindow / 2 && jitterP95Above(kJitterEscalateFraction * target);
     if (jittery) {
         m_lastTroubleUs = nowUs;
     }
@@ -127,7 +151,7 @@ std::optional<TierPolicy::Change> TierPolicy::evaluate(qint64 nowUs) {
         return Change{m_current, jittery ? "jitter" : "underruns"};
     }
     if (m_current != m_requested && nowUs - m_lastTroubleUs >= kHealthyUs &&
-        p95 < kJitterHealthyFraction * target) {
+        jitterP95Below(kJitterHealthyFraction * target)) {
         m_current = protocol::lowerTier(m_current);
         m_lastChangeUs = nowUs;
         m_lastTroubleUs = nowUs; // another full healthy period before the next step down

@@ -99,6 +99,10 @@ public:
     void onJitter(double jitterMs);
     /// p95 of the recent send jitter (0 with no samples).
     double jitterP95() const;
+    /// jitterP95() > t and jitterP95() < t, exactly, without copying or sorting the window
+    /// (each pacing wake asks): the k-th smallest of n is above t when at most k are <= t.
+    bool jitterP95Above(double t) const;
+    bool jitterP95Below(double t) const;
 
     struct Change {
         protocol::Tier tier;

@@ -6,6 +6,8 @@
 
 #include <QtTest>
 
+#include <random>
+
 using namespace auralis;
 using namespace auralis::core;
 using protocol::Tier;
@@ -186,6 +188,25 @@ private slots:
         QVERIFY(change);
         QCOMPARE(change->reason, QString("jitter"));
         QCOMPARE(change->tier, Tier::Normal);
+    }
+
+    void theP95ComparisonsAgreeWithTheP95() {
+        // Windows of every length, values on a coarse grid (ties) and thresholds on and
+        // between them: the counting comparisons must give exactly what the sorted p95 gives.
+        std::mt19937 rng(15);
+        std::uniform_int_distribution<int> value(0, 20);
+        for (int trial = 0; trial < 400; ++trial) {
+            TierPolicy tier;
+            const int n = trial % (TierPolicy::kJitterWindow + 5); // 0..54: empty and full
+            for (int i = 0; i < n; ++i) {
+                tier.onJitter(value(rng) * 0.5);
+            }
+            const double p95 = tier.jitterP95();
+            for (double t = -0.25; t <= 10.5; t += 0.25) {
+                QCOMPARE(tier.jitterP95Above(t), p95 > t);
+                QCOMPARE(tier.jitterP95Below(t), p95 < t);
+            }
+        }
     }
 
     void tierRelaxesWhenHealthyButNotBelowTheRequest() {
