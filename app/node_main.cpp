@@ -167,7 +167,9 @@ int main(int argc, char** argv) {
         "Examples:\n"
         "  auralis-node --port 8000 --preset focus\n"
         "  auralis-node --icecast http://source:hackme@icecast.lan:8000/auralis.ogg\n"
-        "  auralis-node render -o demo.wav --seconds 60 --preset sleep --key D");
+        "  auralis-node render -o demo.wav --seconds 60 --preset sleep --key D\n\n"
+        "Environment: AURALIS_EVENT_LOOP=qt runs Qt's own event loop instead of epoll (it\n"
+        "polls every socket at each wake-up: about twice the CPU per listener).");
     args.addHelpOption();
     args.addVersionOption();
     args.addPositionalArgument("command", "serve (default) or render", "[command]");
