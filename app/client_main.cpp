@@ -21,9 +21,7 @@
 using namespace auralis;
 
 int main(int argc, char** argv) {
-    if (QAbstractEventDispatcher* dispatcher = makeEventDispatcher()) {
-        QCoreApplication::setEventDispatcher(dispatcher);
-    }
+    useEventDispatcherForApplication();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("auralis-client");
     QCoreApplication::setApplicationVersion(AURALIS_VERSION);

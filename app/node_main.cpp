@@ -150,9 +150,7 @@ int runServe(QCoreApplication& app, const QCommandLineParser& args, app::OptionR
 
 int main(int argc, char** argv) {
     // Every listener's socket lives in this thread: epoll, so that a wake costs what is ready.
-    if (QAbstractEventDispatcher* dispatcher = makeEventDispatcher()) {
-        QCoreApplication::setEventDispatcher(dispatcher);
-    }
+    useEventDispatcherForApplication();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName("auralis-node");
     QCoreApplication::setApplicationVersion(AURALIS_VERSION);

@@ -167,9 +167,7 @@ LoadGenerator::LoadGenerator(LoadOptions options, const Clock& clock, QObject* p
     for (std::size_t t = 1; t < m_shards.size(); ++t) {
         auto& thread = m_threads.emplace_back(std::make_unique<QThread>());
         thread->setObjectName(QString("load-%1").arg(t));
-        if (QAbstractEventDispatcher* dispatcher = makeEventDispatcher()) {
-            thread->setEventDispatcher(dispatcher);
-        }
+        useEventDispatcher(*thread);
         m_shards[t]->moveToThread(thread.get());
         connect(thread.get(), &QThread::finished, m_shards[t], &QObject::deleteLater);
         thread->start();

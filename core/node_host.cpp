@@ -45,9 +45,7 @@ void NodeHost::start(const NodeConfig& config, bool anyPortIfTaken) {
     m_stopRequested = false;
     m_thread = std::make_unique<QThread>();
     m_thread->setObjectName("auralis-node");
-    if (QAbstractEventDispatcher* dispatcher = makeEventDispatcher()) {
-        m_thread->setEventDispatcher(dispatcher);
-    }
+    useEventDispatcher(*m_thread);
     connect(m_thread.get(), &QThread::finished, this, &NodeHost::finished);
     m_thread->start();
     // Build and start the node in its own thread; the outcome comes back queued.

@@ -25,9 +25,11 @@ std::shared_ptr<QByteArray> capDownload(QNetworkReply* reply, qint64 cap) {
         reply->setProperty("auralisTooLarge", true);
         reply->abort();
     };
+    // An announced length over the cap is refused before its body; what arrives is counted
+    // below as it is read (the network thread's count runs up to the read-ahead in front).
     QObject::connect(reply, &QNetworkReply::downloadProgress, reply,
-                     [cut, cap](qint64 received, qint64 total) {
-                         if (received > cap || total > cap) {
+                     [cut, cap](qint64, qint64 total) {
+                         if (total > cap) {
                              cut();
                          }
                      });

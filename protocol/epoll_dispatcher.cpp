@@ -2,6 +2,7 @@
 
 #include <QCoreApplication>
 #include <QSocketNotifier>
+#include <QThread>
 #include <QTimerEvent>
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include <vector>
 
 namespace auralis {
 
@@ -215,17 +217,15 @@ int EpollEventDispatcher::activateTimers() {
         return 0;
     }
     const qint64 now = nowNs();
-    // Each timer due now fires once in this pass, earliest first; one started by a handler
-    // waits for the next pass.
-    m_dueNow.clear();
-    for (const auto& [due, id] : m_dueOrder) {
-        if (due > now) {
+    // Each timer due now fires once in this pass, earliest first; one started or re-armed by
+    // a handler (a zero timer is due again at once) waits for the next pass.
+    std::vector<int> due;
+    for (const auto& [dueNs, id] : m_dueOrder) {
+        if (dueNs > now) {
             break;
         }
-        m_dueNow.push_back(id);
+        due.push_back(id);
     }
-    std::vector<int> due;
-    due.swap(m_dueNow); // a nested loop's activateTimers uses m_dueNow itself
     int activated = 0;
     for (const int id : due) {
         auto it = m_timers.find(id);
@@ -249,10 +249,6 @@ int EpollEventDispatcher::activateTimers() {
         if (it != m_timers.end()) {
             it->second.inEvent = false;
         }
-    }
-    due.clear();
-    if (m_dueNow.empty()) {
-        m_dueNow.swap(due); // keep the capacity
     }
     return activated;
 }
@@ -342,6 +338,18 @@ QAbstractEventDispatcher* makeEventDispatcher() {
         }
     }
     return new EpollEventDispatcher;
+}
+
+void useEventDispatcher(QThread& thread) {
+    if (QAbstractEventDispatcher* dispatcher = makeEventDispatcher()) {
+        thread.setEventDispatcher(dispatcher);
+    }
+}
+
+void useEventDispatcherForApplication() {
+    if (QAbstractEventDispatcher* dispatcher = makeEventDispatcher()) {
+        QCoreApplication::setEventDispatcher(dispatcher);
+    }
 }
 
 } // namespace auralis

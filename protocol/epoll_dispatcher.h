@@ -11,7 +11,8 @@
 #include <set>
 #include <unordered_map>
 #include <utility>
-#include <vector>
+
+class QThread;
 
 namespace auralis {
 
@@ -61,7 +62,6 @@ private:
     std::unordered_map<int, Fd> m_fds;
     std::unordered_map<int, Timer> m_timers;
     std::set<std::pair<qint64, int>> m_dueOrder; // (dueNs, timerId)
-    std::vector<int> m_dueNow;                   // scratch for activateTimers
 };
 
 /// The dispatcher a new thread (QThread::setEventDispatcher) or the application
@@ -69,5 +69,9 @@ private:
 /// or nullptr (Qt's own) when AURALIS_EVENT_LOOP=qt. Any other value but "epoll" or empty is
 /// reported once on stderr and means epoll.
 QAbstractEventDispatcher* makeEventDispatcher();
+/// Gives `thread` (not started yet) makeEventDispatcher()'s dispatcher, if any.
+void useEventDispatcher(QThread& thread);
+/// The same for the main thread; call before the application object exists.
+void useEventDispatcherForApplication();
 
 } // namespace auralis

@@ -10,9 +10,7 @@
 
 #define AURALIS_TEST_MAIN(TestObject)                                                              \
     int main(int argc, char* argv[]) {                                                             \
-        if (QAbstractEventDispatcher* dispatcher = auralis::makeEventDispatcher()) {               \
-            QCoreApplication::setEventDispatcher(dispatcher);                                      \
-        }                                                                                          \
+        auralis::useEventDispatcherForApplication();                                               \
         QCoreApplication app(argc, argv);                                                          \
         TestObject tc;                                                                             \
         QTEST_SET_MAIN_SOURCE_PATH                                                                 \

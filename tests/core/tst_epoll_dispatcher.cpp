@@ -5,6 +5,7 @@
 
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QSemaphore>
 #include <QSocketNotifier>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -172,16 +173,21 @@ private slots:
 
     void exitFromAnotherThreadInterruptsTheWait() {
         QEventLoop loop;
-        QElapsedTimer clock;
-        clock.start();
+        // The other thread exits the loop once it is about to block (then it waits, or its
+        // wait returns at once on the wake-up): the exit must end the wait either way.
+        QSemaphore blocking;
+        const auto connection = connect(
+            QAbstractEventDispatcher::instance(), &QAbstractEventDispatcher::aboutToBlock, this,
+            [&] { blocking.release(); }, Qt::DirectConnection);
         std::unique_ptr<QThread> quitter(QThread::create([&] {
-            QThread::msleep(20); // the loop is waiting by then (or it returns at once)
+            blocking.acquire();
             loop.exit(7);
         }));
+        QTimer::singleShot(10000, &loop, [&] { loop.exit(-1); }); // a lost wake-up fails
         quitter->start();
         QCOMPARE(loop.exec(), 7);
         quitter->wait();
-        QVERIFY(clock.elapsed() < 10000);
+        disconnect(connection);
     }
 
     void notifiersSeeReadinessAndNothingWhenDisabled() {
@@ -276,7 +282,7 @@ private slots:
 
     void aTimerMovesWithItsObjectToAnotherThread() {
         QThread worker;
-        worker.setEventDispatcher(makeEventDispatcher());
+        useEventDispatcher(worker);
         worker.start();
         QTimer timer;
         timer.setInterval(2);
