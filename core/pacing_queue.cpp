@@ -10,8 +10,17 @@ PacingQueue::PacingQueue(const Clock& clock, DueFn onDue, QObject* parent)
     connect(&m_timer, &QTimer::timeout, this, &PacingQueue::serveDue);
 }
 
+bool PacingQueue::contains(quint64 id) const {
+    const auto it = m_deadline.find(id);
+    return it != m_deadline.end() && it->second != kUnscheduled;
+}
+
 void PacingQueue::schedule(quint64 id, qint64 deadlineUs) {
-    m_deadline[id] = deadlineUs;
+    const auto [it, inserted] = m_deadline.try_emplace(id, deadlineUs);
+    if (inserted || it->second == kUnscheduled) {
+        ++m_scheduled;
+    }
+    it->second = deadlineUs;
     m_heap.emplace(deadlineUs, id);
     if (!m_serving) {
         arm(); // while serving, serveDue() arms once at the end
@@ -19,14 +28,22 @@ void PacingQueue::schedule(quint64 id, qint64 deadlineUs) {
 }
 
 void PacingQueue::remove(quint64 id) {
-    m_deadline.erase(id); // its heap entries become stale
-    if (m_deadline.empty()) {
+    const auto it = m_deadline.find(id);
+    if (it == m_deadline.end()) {
+        return;
+    }
+    if (it->second != kUnscheduled) {
+        --m_scheduled;
+    }
+    m_deadline.erase(it); // its heap entries become stale
+    if (m_scheduled == 0) {
         clear();
     }
 }
 
 void PacingQueue::clear() {
     m_deadline.clear();
+    m_scheduled = 0;
     m_heap = {};
     m_timer.stop();
 }
@@ -57,7 +74,9 @@ void PacingQueue::serveDue() {
         }
         const auto [deadline, id] = m_heap.top();
         m_heap.pop();
-        m_deadline.erase(id);
+        // The top is live (dropStale), so its entry exists: kept, marked unscheduled.
+        m_deadline.find(id)->second = kUnscheduled;
+        --m_scheduled;
         m_onDue(id, deadline); // usually schedules the next deadline of `id`
     }
     m_serving = false;

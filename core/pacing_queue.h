@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <limits>
 #include <queue>
 #include <unordered_map>
 #include <vector>
@@ -28,8 +29,8 @@ public:
     /// Serves everything due now (within kSlackUs); the timer calls it, tests may too.
     void serveDue();
 
-    bool contains(quint64 id) const { return m_deadline.count(id) > 0; }
-    std::size_t size() const { return m_deadline.size(); }
+    bool contains(quint64 id) const;
+    std::size_t size() const { return m_scheduled; }
     /// The earliest deadline, or -1 when empty.
     qint64 nextDeadlineUs();
     bool timerActive() const { return m_timer.isActive(); }
@@ -45,7 +46,11 @@ private:
     DueFn m_onDue;
     using Entry = std::pair<qint64, quint64>; // (deadline, id)
     std::priority_queue<Entry, std::vector<Entry>, std::greater<>> m_heap;
-    std::unordered_map<quint64, qint64> m_deadline; // the live entry of each id
+    /// The live entry of each id; kUnscheduled while it is being served, so that serving and
+    /// rescheduling reuse the map's node instead of freeing and allocating one per deadline.
+    std::unordered_map<quint64, qint64> m_deadline;
+    static constexpr qint64 kUnscheduled = std::numeric_limits<qint64>::min();
+    std::size_t m_scheduled = 0; // entries of m_deadline that are not kUnscheduled
     QTimer m_timer;
     bool m_serving = false;
 };

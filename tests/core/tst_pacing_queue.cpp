@@ -68,6 +68,48 @@ private slots:
         QVERIFY(q.timerActive());
     }
 
+    void aServedEntryIsGoneUntilScheduledAgain() {
+        // Served and not rescheduled (a closing listener): not contained, not counted, never
+        // served again; scheduling it again, or removing it, still works — also from the
+        // callback, for another entry being served in the same wake.
+        ManualClock clock(0);
+        std::vector<quint64> served;
+        PacingQueue* queue = nullptr;
+        PacingQueue q(clock, [&](quint64 id, qint64) {
+            served.push_back(id);
+            if (id == 1) {
+                queue->remove(2); // due in the same wake: must not be served
+            }
+        });
+        queue = &q;
+        q.schedule(1, 100'000);
+        q.schedule(2, 100'100);
+        q.schedule(3, 400'000);
+        clock.advanceUs(100'000);
+        q.serveDue();
+        QCOMPARE(served, std::vector<quint64>{1});
+        QVERIFY(!q.contains(1));
+        QVERIFY(!q.contains(2));
+        QVERIFY(q.contains(3));
+        QCOMPARE(q.size(), std::size_t{1});
+        QCOMPARE(q.nextDeadlineUs(), qint64{400'000});
+        q.schedule(1, 200'000); // again, after being served
+        QVERIFY(q.contains(1));
+        QCOMPARE(q.size(), std::size_t{2});
+        clock.advanceUs(100'000);
+        q.serveDue();
+        QCOMPARE(served, (std::vector<quint64>{1, 1}));
+        q.remove(3); // the last scheduled one (1 is served, unscheduled): the timer stops
+        QCOMPARE(q.size(), std::size_t{0});
+        QVERIFY(!q.timerActive());
+        q.remove(1);
+        q.remove(1);
+        QVERIFY(!q.contains(1));
+        clock.advanceUs(1'000'000);
+        q.serveDue();
+        QCOMPARE(served.size(), std::size_t{2});
+    }
+
     void theTimerFiresOnARealClock() {
         SteadyClock clock;
         int serves = 0;
