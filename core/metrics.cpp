@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace auralis::core {
@@ -15,6 +16,17 @@ namespace auralis::core {
 namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
+
+// The per-listener families (appendListenerFamilies writes them without prometheus-cpp).
+const std::string kDepthName = "buffer_depth_chunks";
+const std::string kDepthHelp = "Current ring buffer depth";
+const std::string kUnderrunsName = "buffer_underruns_total";
+const std::string kUnderrunsHelp = "Buffer underrun events";
+const std::string kPlayoutUnderrunsName = "client_playout_underruns_total";
+const std::string kPlayoutUnderrunsHelp = "Playout underruns reported by the listener itself";
+const std::string kPlayoutBufferName = "client_playout_buffer_ms";
+const std::string kPlayoutBufferHelp =
+    "Playout buffer last reported by the listener, in milliseconds";
 
 double bootTimeSeconds() {
     std::ifstream stat("/proc/stat");
@@ -43,13 +55,36 @@ prometheus::MetricFamily gaugeFamily(const std::string& name, const std::string&
 
 } // namespace
 
+int countOpenFdsByListing() {
+    DIR* dir = opendir("/proc/self/fd");
+    if (dir == nullptr) {
+        return 0;
+    }
+    int n = 0;
+    while (const dirent* e = readdir(dir)) {
+        n += e->d_name[0] != '.' ? 1 : 0;
+    }
+    closedir(dir);
+    return n - 1; // the directory handle itself
+}
+
+int countOpenFds() {
+    struct stat st {};
+    if (stat("/proc/self/fd", &st) == 0 && st.st_size > 0) {
+        return static_cast<int>(st.st_size);
+    }
+    return countOpenFdsByListing();
+}
+
 ProcessStats readProcessStats() {
     ProcessStats s;
     const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
     const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-    std::ifstream statFile("/proc/self/stat");
     std::string line;
-    std::getline(statFile, line);
+    {
+        std::ifstream statFile("/proc/self/stat"); // closed before the descriptors are counted
+        std::getline(statFile, line);
+    }
     // Fields after the command name, which is in parentheses and may contain spaces.
     const auto close = line.rfind(')');
     if (close != std::string::npos) {
@@ -63,19 +98,13 @@ ProcessStats readProcessStats() {
         // vsize 23, rss 24 (1-based in proc(5)).
         if (f.size() > 21) {
             s.cpuSeconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
-            s.startTimeSeconds = bootTimeSeconds() + std::stod(f[19]) / ticks;
+            static const double bootTime = bootTimeSeconds(); // fixed while the system runs
+            s.startTimeSeconds = bootTime + std::stod(f[19]) / ticks;
             s.virtualBytes = std::stod(f[20]);
             s.residentBytes = std::stod(f[21]) * page;
         }
     }
-    if (DIR* dir = opendir("/proc/self/fd")) {
-        int n = 0;
-        while (const dirent* e = readdir(dir)) {
-            n += e->d_name[0] != '.' ? 1 : 0;
-        }
-        closedir(dir);
-        s.openFds = n - 1; // the directory handle itself
-    }
+    s.openFds = countOpenFds();
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
         s.maxFds = static_cast<double>(limit.rlim_cur);
@@ -106,7 +135,9 @@ std::vector<prometheus::MetricFamily> processFamilies(const ProcessStats& s) {
     return out;
 }
 
-NodeMetrics::NodeMetrics() : m_registry(std::make_shared<prometheus::Registry>()) {
+NodeMetrics::NodeMetrics()
+    : m_registry(std::make_shared<prometheus::Registry>()),
+      m_listenerRegistry(std::make_shared<prometheus::Registry>()) {
     using prometheus::BuildCounter;
     using prometheus::BuildGauge;
     using prometheus::BuildHistogram;
@@ -117,8 +148,8 @@ NodeMetrics::NodeMetrics() : m_registry(std::make_shared<prometheus::Registry>()
                        .Register(r)
                        .Add({}, prometheus::Histogram::BucketBoundaries{
                                     0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0});
-    m_depthFamily =
-        &BuildGauge().Name("buffer_depth_chunks").Help("Current ring buffer depth").Register(r);
+    auto& perListener = *m_listenerRegistry; // registered in this order: collect() keeps it
+    m_depthFamily = &BuildGauge().Name(kDepthName).Help(kDepthHelp).Register(perListener);
     m_jitter = &BuildHistogram()
                     .Name("chunk_delivery_jitter_ms")
                     .Help("Chunk delivery timing variance")
@@ -126,7 +157,7 @@ NodeMetrics::NodeMetrics() : m_registry(std::make_shared<prometheus::Registry>()
                     .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 30, 50, 75,
                                                                      100, 200});
     m_underrunFamily =
-        &BuildCounter().Name("buffer_underruns_total").Help("Buffer underrun events").Register(r);
+        &BuildCounter().Name(kUnderrunsName).Help(kUnderrunsHelp).Register(perListener);
     m_connections = &BuildGauge()
                          .Name("active_websocket_connections")
                          .Help("Number of connected WebSocket clients")
@@ -173,14 +204,11 @@ NodeMetrics::NodeMetrics() : m_registry(std::make_shared<prometheus::Registry>()
                       .Register(r)
                       .Add({});
     m_playoutUnderrunFamily = &BuildCounter()
-                                   .Name("client_playout_underruns_total")
-                                   .Help("Playout underruns reported by the listener itself")
-                                   .Register(r);
+                                   .Name(kPlayoutUnderrunsName)
+                                   .Help(kPlayoutUnderrunsHelp)
+                                   .Register(perListener);
     m_playoutBufferFamily =
-        &BuildGauge()
-             .Name("client_playout_buffer_ms")
-             .Help("Playout buffer last reported by the listener, in milliseconds")
-             .Register(r);
+        &BuildGauge().Name(kPlayoutBufferName).Help(kPlayoutBufferHelp).Register(perListener);
     m_opusEncoding = &BuildHistogram()
                           .Name("auralis_opus_encoding_duration_seconds")
                           .Help("Opus encoding duration of one 100 ms chunk (only while some "
@@ -255,7 +283,10 @@ void NodeMetrics::enableIcecast() {
 
 NodeMetrics::Listener NodeMetrics::addListener(const std::string& clientId) {
     const prometheus::Labels labels{{"client_id", clientId}};
-    return Listener{&m_depthFamily->Add(labels), &m_underrunFamily->Add(labels), nullptr, nullptr};
+    Listener l{clientId, &m_depthFamily->Add(labels), &m_underrunFamily->Add(labels), nullptr,
+               nullptr};
+    m_listeners[clientId] = l;
+    return l;
 }
 
 void NodeMetrics::addPlayout(Listener& l, const std::string& clientId) {
@@ -265,9 +296,16 @@ void NodeMetrics::addPlayout(Listener& l, const std::string& clientId) {
     const prometheus::Labels labels{{"client_id", clientId}};
     l.playoutUnderruns = &m_playoutUnderrunFamily->Add(labels);
     l.playoutBuffer = &m_playoutBufferFamily->Add(labels);
+    if (const auto it = m_listeners.find(l.clientId); it != m_listeners.end()) {
+        it->second = l;
+    }
 }
 
 void NodeMetrics::removeListener(const Listener& l) {
+    if (const auto it = m_listeners.find(l.clientId);
+        it != m_listeners.end() && it->second.depth == l.depth) {
+        m_listeners.erase(it);
+    }
     m_depthFamily->Remove(l.depth);
     m_underrunFamily->Remove(l.underruns);
     if (l.playoutBuffer != nullptr) {
@@ -276,8 +314,7 @@ void NodeMetrics::removeListener(const Listener& l) {
     }
 }
 
-std::string NodeMetrics::scrape(const Snapshot& s) {
-    const ProcessStats process = readProcessStats();
+void NodeMetrics::setGauges(const Snapshot& s, const ProcessStats& process) {
     m_connections->Set(s.connections);
     m_memory->Set(process.residentBytes / kMiB);
     m_gpuAllocated->Set(s.gpuAllocatedBytes / kMiB);
@@ -295,15 +332,60 @@ std::string NodeMetrics::scrape(const Snapshot& s) {
             m_gcSeen[g] = gc[g];
         }
     }
+}
+
+// The four per-listener families, as collect() has them (a family without series is left out,
+// as prometheus-cpp's Collect() leaves it out).
+void NodeMetrics::appendListenerFamilies(std::string& out) const {
+    using prometheus::MetricType;
+    const auto family = [&](const std::string& name, const std::string& help, MetricType type,
+                            bool playout, auto value) {
+        bool any = false;
+        for (const auto& [id, l] : m_listeners) {
+            if (playout && l.playoutBuffer == nullptr) {
+                continue;
+            }
+            if (!any) {
+                appendFamilyHeader(out, name, help, type);
+                any = true;
+            }
+            appendSample(out, name, "client_id", id, value(l));
+        }
+    };
+    family(kDepthName, kDepthHelp, MetricType::Gauge, false,
+           [](const Listener& l) { return l.depth->Value(); });
+    family(kUnderrunsName, kUnderrunsHelp, MetricType::Counter, false,
+           [](const Listener& l) { return l.underruns->Value(); });
+    family(kPlayoutUnderrunsName, kPlayoutUnderrunsHelp, MetricType::Counter, true,
+           [](const Listener& l) { return l.playoutUnderruns->Value(); });
+    family(kPlayoutBufferName, kPlayoutBufferHelp, MetricType::Gauge, true,
+           [](const Listener& l) { return l.playoutBuffer->Value(); });
+}
+
+std::string NodeMetrics::scrape(const Snapshot& s) {
+    return scrape(s, readProcessStats());
+}
+
+std::string NodeMetrics::scrape(const Snapshot& s, const ProcessStats& process) {
+    setGauges(s, process);
+    std::string text;
+    text.reserve(m_lastScrapeBytes + m_lastScrapeBytes / 8 + 1024);
+    appendTextExposition(text, m_registry->Collect()); // collect()'s order
+    appendListenerFamilies(text);
+    appendTextExposition(text, processFamilies(process));
+    m_lastScrapeBytes = text.size();
+    return text;
+}
+
+std::vector<prometheus::MetricFamily> NodeMetrics::collect(const ProcessStats& process) const {
     std::vector<prometheus::MetricFamily> families = m_registry->Collect();
+    for (auto& f : m_listenerRegistry->Collect()) {
+        families.push_back(std::move(f));
+    }
     for (auto& f : processFamilies(process)) {
         families.push_back(std::move(f));
     }
-    std::string text;
-    text.reserve(m_lastScrapeBytes + m_lastScrapeBytes / 8 + 1024);
-    appendTextExposition(text, families);
-    m_lastScrapeBytes = text.size();
-    return text;
+    return families;
 }
 
 } // namespace auralis::core

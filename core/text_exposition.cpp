@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <string_view>
 #include <type_traits>
 
 namespace auralis::core {
@@ -59,7 +60,7 @@ void appendEscaped(std::string& out, const std::string& value) {
     }
 }
 
-void appendLabel(std::string& out, const char* prefix, const std::string& name) {
+void appendLabel(std::string& out, const char* prefix, std::string_view name) {
     out += prefix;
     out += name;
     out += "=\"";
@@ -171,20 +172,36 @@ const char* typeName(MetricType type) {
 
 } // namespace
 
+void appendFamilyHeader(std::string& out, const std::string& name, const std::string& help,
+                        MetricType type) {
+    if (!help.empty()) {
+        out += "# HELP ";
+        out += name;
+        out += ' ';
+        out += help;
+        out += '\n';
+    }
+    out += "# TYPE ";
+    out += name;
+    out += ' ';
+    out += typeName(type);
+    out += '\n';
+}
+
+void appendSample(std::string& out, const std::string& name, const char* labelName,
+                  const std::string& labelValue, double value) {
+    out += name;
+    out += '{';
+    appendLabel(out, "", labelName);
+    appendEscaped(out, labelValue);
+    out += "\"} ";
+    appendDouble(out, value);
+    out += '\n';
+}
+
 void appendTextExposition(std::string& out, const std::vector<MetricFamily>& families) {
     for (const MetricFamily& family : families) {
-        if (!family.help.empty()) {
-            out += "# HELP ";
-            out += family.name;
-            out += ' ';
-            out += family.help;
-            out += '\n';
-        }
-        out += "# TYPE ";
-        out += family.name;
-        out += ' ';
-        out += typeName(family.type);
-        out += '\n';
+        appendFamilyHeader(out, family.name, family.help, family.type);
         for (const ClientMetric& metric : family.metric) {
             switch (family.type) {
             case MetricType::Counter:

@@ -48,11 +48,8 @@ void scrapeTextSerializer(benchmark::State& state) {
             listener.depth->Set(13);
         }
         // What scrape() did before its own writer, less setting a handful of gauges.
-        std::vector<prometheus::MetricFamily> families = l.metrics.registry().Collect();
-        for (auto& f : processFamilies(readProcessStats())) {
-            families.push_back(std::move(f));
-        }
-        const std::string text = prometheus::TextSerializer().Serialize(families);
+        const std::string text =
+            prometheus::TextSerializer().Serialize(l.metrics.collect(readProcessStats()));
         bytes = text.size();
         benchmark::DoNotOptimize(text.data());
     }

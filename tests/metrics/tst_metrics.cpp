@@ -12,7 +12,9 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
+#include <unistd.h>
 
 using namespace auralis;
 using namespace auralis::core;
@@ -115,10 +117,7 @@ private slots:
             metrics.observeSynthesis(0.001 * (i % 120));
             metrics.observeJitter(0.37 * (i % 11));
         }
-        std::vector<prometheus::MetricFamily> families = metrics.registry().Collect();
-        for (auto& f : processFamilies(readProcessStats())) {
-            families.push_back(std::move(f));
-        }
+        std::vector<prometheus::MetricFamily> families = metrics.collect(readProcessStats());
 
         std::vector<double> values = {0.0,
                                       -0.0,
@@ -201,6 +200,107 @@ private slots:
                                  .arg(QString::fromStdString(theirs.substr(from, 160)))));
         }
         QVERIFY(ours.size() > 500'000);
+    }
+
+    void scrapeWritesWhatPrometheusCppCollects() {
+        // scrape() writes the per-listener series without Collect(): the same families and
+        // lines as TextSerializer over collect() (prometheus-cpp keeps a family's series in a
+        // hash map, so only their order differs: ours is by client_id), each family one block.
+        // Listeners join and leave, half report, an id needs escaping, and at the end none is
+        // left (then neither has per-listener families).
+        NodeMetrics metrics;
+        metrics.setBuildInfo("1.2.3", "cpu", false);
+        std::vector<NodeMetrics::Listener> listeners;
+        for (int i = 0; i < 200; ++i) {
+            const std::string id = i == 7 ? "odd\"id\\" : "load-" + std::to_string(i);
+            listeners.push_back(metrics.addListener(id));
+            listeners.back().depth->Set(i % 13);
+            listeners.back().underruns->Increment(i % 4);
+            if (i % 2 == 1) {
+                metrics.addPlayout(listeners.back(), id);
+                listeners.back().playoutBuffer->Set(0.5 * i);
+                listeners.back().playoutUnderruns->Increment(i % 5);
+            }
+        }
+        for (int i = 0; i < 200; i += 3) {
+            metrics.removeListener(listeners[static_cast<std::size_t>(i)]);
+        }
+        ProcessStats process;
+        process.cpuSeconds = 1.25;
+        process.residentBytes = 64 * 1024 * 1024;
+        process.openFds = 140;
+        NodeMetrics::Snapshot snap;
+        snap.connections = 133;
+        snap.buffersRecycled = 9;
+        const auto blocks = [](const std::string& text) {
+            std::map<std::string, std::vector<std::string>> byFamily;
+            std::string family;
+            std::size_t at = 0;
+            while (at < text.size()) {
+                const std::size_t end = text.find('\n', at);
+                const std::string line = text.substr(at, end - at);
+                at = end + 1;
+                if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) {
+                    const std::string name = line.substr(7, line.find(' ', 7) - 7);
+                    if (name != family) {
+                        family = name;
+                        if (byFamily.count(name) > 0) {
+                            byFamily[name + " (a second block)"];
+                        }
+                    }
+                }
+                byFamily[family].push_back(line);
+            }
+            for (auto& [name, lines] : byFamily) {
+                std::sort(lines.begin(), lines.end());
+            }
+            return byFamily;
+        };
+        for (int round = 0; round < 2; ++round) {
+            const std::string ours = metrics.scrape(snap, process);
+            const std::string theirs =
+                prometheus::TextSerializer().Serialize(metrics.collect(process));
+            QCOMPARE(ours.size(), theirs.size());
+            const auto a = blocks(ours);
+            const auto b = blocks(theirs);
+            QCOMPARE(a.size(), b.size());
+            for (const auto& [name, lines] : b) {
+                QVERIFY2(a.count(name) == 1 && a.at(name) == lines, name.c_str());
+            }
+            const bool none = round == 1;
+            QCOMPARE(a.count("buffer_depth_chunks"), std::size_t{none ? 0U : 1U});
+            QCOMPARE(a.count("client_playout_buffer_ms"), std::size_t{none ? 0U : 1U});
+            if (!none) {
+                QVERIFY(ours.find("buffer_depth_chunks{client_id=\"odd\\\"id\\\\\"} 7\n") !=
+                        std::string::npos);
+                // In client_id order.
+                QVERIFY(ours.find("{client_id=\"load-10\"}") <
+                        ours.find("{client_id=\"load-11\"}"));
+            }
+            for (int i = 0; i < 200; ++i) {
+                if (i % 3 != 0) {
+                    metrics.removeListener(listeners[static_cast<std::size_t>(i)]);
+                }
+            }
+        }
+    }
+
+    void openDescriptorsAreCounted() {
+        // The kernel's count (stat of /proc/self/fd, Linux 6.2 and later) and the listing agree,
+        // and both see descriptors come and go.
+        const int before = countOpenFds();
+        QCOMPARE(before, countOpenFdsByListing());
+        std::vector<int> fds(40);
+        for (std::size_t i = 0; i < fds.size(); i += 2) {
+            QVERIFY(pipe(&fds[i]) == 0);
+        }
+        QCOMPARE(countOpenFds(), before + 40);
+        QCOMPARE(countOpenFdsByListing(), before + 40);
+        for (const int fd : fds) {
+            close(fd);
+        }
+        QCOMPARE(countOpenFds(), before);
+        QCOMPARE(readProcessStats().openFds, static_cast<double>(before));
     }
 
     void everyContractMetricAsSpecified() {
