@@ -281,36 +281,34 @@ void NodeMetrics::enableIcecast() {
                                       .Add({});
 }
 
-NodeMetrics::Listener NodeMetrics::addListener(const std::string& clientId) {
-    const prometheus::Labels labels{{"client_id", clientId}};
-    Listener l{clientId, &m_depthFamily->Add(labels), &m_underrunFamily->Add(labels), nullptr,
-               nullptr};
-    m_listeners[clientId] = l;
-    return l;
+NodeMetrics::Listener& NodeMetrics::addListener(const std::string& clientId) {
+    const auto [it, added] = m_listeners.try_emplace(clientId);
+    if (added) {
+        const prometheus::Labels labels{{"client_id", clientId}};
+        it->second = Listener{clientId, &m_depthFamily->Add(labels), &m_underrunFamily->Add(labels),
+                              nullptr, nullptr};
+    }
+    return it->second;
 }
 
-void NodeMetrics::addPlayout(Listener& l, const std::string& clientId) {
+void NodeMetrics::addPlayout(Listener& l) {
     if (l.playoutBuffer != nullptr) {
         return;
     }
-    const prometheus::Labels labels{{"client_id", clientId}};
+    const prometheus::Labels labels{{"client_id", l.clientId}};
     l.playoutUnderruns = &m_playoutUnderrunFamily->Add(labels);
     l.playoutBuffer = &m_playoutBufferFamily->Add(labels);
-    if (const auto it = m_listeners.find(l.clientId); it != m_listeners.end()) {
-        it->second = l;
-    }
 }
 
 void NodeMetrics::removeListener(const Listener& l) {
-    if (const auto it = m_listeners.find(l.clientId);
-        it != m_listeners.end() && it->second.depth == l.depth) {
-        m_listeners.erase(it);
-    }
     m_depthFamily->Remove(l.depth);
     m_underrunFamily->Remove(l.underruns);
     if (l.playoutBuffer != nullptr) {
         m_playoutUnderrunFamily->Remove(l.playoutUnderruns);
         m_playoutBufferFamily->Remove(l.playoutBuffer);
+    }
+    if (const auto it = m_listeners.find(l.clientId); it != m_listeners.end()) {
+        m_listeners.erase(it); // `l` is gone after this
     }
 }
 

@@ -68,7 +68,8 @@ public:
 
     /// The series of one listener, created when it joins and removed when it leaves; its
     /// client_playout_* pair only from its first report (addPlayout()), so a listener that
-    /// never reports costs every scrape two series, not four.
+    /// never reports costs every scrape two series, not four. NodeMetrics owns it (scrape()
+    /// reads it): the reference stays valid until removeListener().
     struct Listener {
         std::string clientId;
         prometheus::Gauge* depth = nullptr;
@@ -76,9 +77,9 @@ public:
         prometheus::Counter* playoutUnderruns = nullptr; // null until addPlayout()
         prometheus::Gauge* playoutBuffer = nullptr;      // null until addPlayout()
     };
-    Listener addListener(const std::string& clientId);
+    Listener& addListener(const std::string& clientId);
     /// Adds the listener's client_playout_* series (once; later calls do nothing).
-    void addPlayout(Listener& listener, const std::string& clientId);
+    void addPlayout(Listener& listener);
     void removeListener(const Listener& listener);
 
     /// What the node knows at scrape time; gauges are set from it, never stale.
@@ -98,7 +99,7 @@ public:
     /// The exposition text, gauges set from `snapshot` and /proc read now: what prometheus-cpp's
     /// TextSerializer would write for collect(), except that each family's listeners come in
     /// client_id order. The per-listener series are written straight from their values (no
-    /// Collect() copy of every series' labels: that was two thirds of a 1 000-listener scrape).
+    /// Collect() copy of every series' labels: more than half of a live 1 000-listener scrape).
     std::string scrape(const Snapshot& snapshot);
     std::string scrape(const Snapshot& snapshot, const ProcessStats& process);
     /// Every family as prometheus-cpp collects it — the node's, then the per-listener ones —
@@ -112,7 +113,8 @@ private:
     std::shared_ptr<prometheus::Registry> m_registry;
     /// The per-listener families, apart so that scrape() can skip their Collect().
     std::shared_ptr<prometheus::Registry> m_listenerRegistry;
-    std::map<std::string, Listener> m_listeners; // by client_id, as scrape() writes them
+    std::map<std::string, Listener> m_listeners; // by client_id, as scrape() writes them (node
+                                                 // references stay valid while others change)
     prometheus::Histogram* m_synthesis;
     prometheus::Histogram* m_encoding;
     prometheus::Histogram* m_jitter;

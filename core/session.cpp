@@ -337,7 +337,7 @@ void ListenerSession::onReport(const protocol::Report& report, qint64 nowUs) {
     for (std::uint64_t i = m_reportUnderruns; i < count && i < m_reportUnderruns + 16; ++i) {
         m_tier.onUnderrun(nowUs); // the listener heard a gap: it counts toward escalation
     }
-    m_ctx.metrics.addPlayout(m_metrics, m_id.toStdString()); // from the first report on
+    m_ctx.metrics.addPlayout(m_metrics); // from the first report on
     if (count > m_reportUnderruns) {
         m_metrics.playoutUnderruns->Increment(static_cast<double>(count - m_reportUnderruns));
     }

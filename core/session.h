@@ -139,7 +139,7 @@ private:
     TierPolicy m_tier;
     Pacer m_pacer;
     RateLimiter m_rate;
-    NodeMetrics::Listener m_metrics;
+    NodeMetrics::Listener& m_metrics; // owned by the node's metrics until the destructor
     qint64 m_cursor = 0;
     qint64 m_connectedUs = 0;
     qint64 m_lastWakeUs = -1;

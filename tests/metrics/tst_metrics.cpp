@@ -105,10 +105,10 @@ private slots:
         NodeMetrics metrics;
         metrics.setBuildInfo("1.2.3", "cpu", false);
         for (int i = 0; i < 300; ++i) {
-            NodeMetrics::Listener l = metrics.addListener("load-" + std::to_string(i));
+            NodeMetrics::Listener& l = metrics.addListener("load-" + std::to_string(i));
             l.depth->Set(i % 17);
             if (i % 2 == 0) {
-                metrics.addPlayout(l, "load-" + std::to_string(i));
+                metrics.addPlayout(l);
                 l.playoutBuffer->Set(950.5 + i);
             }
             l.underruns->Increment(i % 3);
@@ -210,20 +210,21 @@ private slots:
         // left (then neither has per-listener families).
         NodeMetrics metrics;
         metrics.setBuildInfo("1.2.3", "cpu", false);
-        std::vector<NodeMetrics::Listener> listeners;
+        std::vector<NodeMetrics::Listener*> listeners;
         for (int i = 0; i < 200; ++i) {
             const std::string id = i == 7 ? "odd\"id\\" : "load-" + std::to_string(i);
-            listeners.push_back(metrics.addListener(id));
-            listeners.back().depth->Set(i % 13);
-            listeners.back().underruns->Increment(i % 4);
+            NodeMetrics::Listener& l = metrics.addListener(id);
+            listeners.push_back(&l);
+            l.depth->Set(i % 13);
+            l.underruns->Increment(i % 4);
             if (i % 2 == 1) {
-                metrics.addPlayout(listeners.back(), id);
-                listeners.back().playoutBuffer->Set(0.5 * i);
-                listeners.back().playoutUnderruns->Increment(i % 5);
+                metrics.addPlayout(l);
+                l.playoutBuffer->Set(0.5 * i);
+                l.playoutUnderruns->Increment(i % 5);
             }
         }
         for (int i = 0; i < 200; i += 3) {
-            metrics.removeListener(listeners[static_cast<std::size_t>(i)]);
+            metrics.removeListener(*listeners[static_cast<std::size_t>(i)]);
         }
         ProcessStats process;
         process.cpuSeconds = 1.25;
@@ -279,7 +280,7 @@ private slots:
             }
             for (int i = 0; i < 200; ++i) {
                 if (i % 3 != 0) {
-                    metrics.removeListener(listeners[static_cast<std::size_t>(i)]);
+                    metrics.removeListener(*listeners[static_cast<std::size_t>(i)]);
                 }
             }
         }
