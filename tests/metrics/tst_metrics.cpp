@@ -278,7 +278,7 @@ private slots:
                 QVERIFY(ours.find("{client_id=\"load-10\"}") <
                         ours.find("{client_id=\"load-11\"}"));
             }
-            for (int i = 0; i < 200; ++i) {
+            for (int i = 0; i < 200 && !none; ++i) { // the rest leave before round 1
                 if (i % 3 != 0) {
                     metrics.removeListener(*listeners[static_cast<std::size_t>(i)]);
                 }
