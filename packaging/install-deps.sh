@@ -62,6 +62,12 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+# A machine whose image left dpkg interrupted (seen: man-db "half-configured") refuses every
+# apt-get install until the pending configuration is finished; finish it first.
+if [ -n "$($SUDO dpkg --audit 2>&1)" ] || [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then
+  echo "install-deps: dpkg was interrupted; finishing it first (dpkg --configure -a)"
+  $SUDO dpkg --configure -a
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 npm_deps
