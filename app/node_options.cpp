@@ -7,11 +7,18 @@
 
 #include <QFileInfo>
 #include <QNetworkInterface>
+#include <QThread>
 
 #include <algorithm>
 #include <cstdio>
 
 namespace auralis::app {
+
+namespace {
+int defaultIoThreads() {
+    return std::clamp(QThread::idealThreadCount(), 1, 64);
+}
+} // namespace
 
 void addNodeSecurityOptions(QCommandLineParser& args) {
     args.addOptions({
@@ -94,6 +101,12 @@ void addNodeStreamOptions(QCommandLineParser& args) {
          "the event loop's wake-ups: less CPU, a little more send jitter (a divisor of 100, "
          "e.g. 5 or 10; default 0: each listener on the phase at which it joined).",
          "ms", "0"},
+        {"io-threads",
+         QString("Event loops that serve listeners, each in a thread with its own pacing: the "
+                 "node's thread and N - 1 more; new listeners go to the one with the fewest "
+                 "(1-64, default: the core count, %1 here).")
+             .arg(defaultIoThreads()),
+         "n", QString::number(defaultIoThreads())},
         {"opus-bitrate",
          "Opus bitrate in kbit/s for format=opus, /stream.ogg and Icecast (6-510, default 96).",
          "kbps", "96"},
@@ -116,6 +129,7 @@ void readNodeStreamOptions(const QCommandLineParser& args, OptionReader& opts,
         opts.failWith("--pacing-slot-ms must divide the 100 ms chunk period (1, 2, 4, 5, 10, "
                       "20, 25 or 50)");
     }
+    config.ioThreads = opts.integer("io-threads", 1, 64);
     config.opusBitrate = opts.integer("opus-bitrate", 6, 510) * 1000;
     config.streamName = args.value("stream-name").trimmed();
     config.streamDescription = args.value("stream-description").trimmed();

@@ -282,6 +282,7 @@ void NodeMetrics::enableIcecast() {
 }
 
 NodeMetrics::Listener& NodeMetrics::addListener(const std::string& clientId) {
+    const std::lock_guard lock(m_listenersMutex);
     const auto [it, added] = m_listeners.try_emplace(clientId);
     if (added) {
         const prometheus::Labels labels{{"client_id", clientId}};
@@ -292,6 +293,7 @@ NodeMetrics::Listener& NodeMetrics::addListener(const std::string& clientId) {
 }
 
 void NodeMetrics::addPlayout(Listener& l) {
+    const std::lock_guard lock(m_listenersMutex);
     if (l.playoutBuffer != nullptr) {
         return;
     }
@@ -301,6 +303,7 @@ void NodeMetrics::addPlayout(Listener& l) {
 }
 
 void NodeMetrics::removeListener(const Listener& l) {
+    const std::lock_guard lock(m_listenersMutex);
     m_depthFamily->Remove(l.depth);
     m_underrunFamily->Remove(l.underruns);
     if (l.playoutBuffer != nullptr) {
@@ -336,6 +339,7 @@ void NodeMetrics::setGauges(const Snapshot& s, const ProcessStats& process) {
 // as prometheus-cpp's Collect() leaves it out).
 void NodeMetrics::appendListenerFamilies(std::string& out) const {
     using prometheus::MetricType;
+    const std::lock_guard lock(m_listenersMutex); // listeners join and leave on I/O threads
     const auto family = [&](const std::string& name, const std::string& help, MetricType type,
                             bool playout, auto value) {
         bool any = false;
@@ -377,7 +381,10 @@ std::string NodeMetrics::scrape(const Snapshot& s, const ProcessStats& process) 
 
 std::vector<prometheus::MetricFamily> NodeMetrics::collect(const ProcessStats& process) const {
     std::vector<prometheus::MetricFamily> families = m_registry->Collect();
-    for (auto& f : m_listenerRegistry->Collect()) {
+    std::unique_lock lock(m_listenersMutex);
+    std::vector<prometheus::MetricFamily> listeners = m_listenerRegistry->Collect();
+    lock.unlock();
+    for (auto& f : listeners) {
         families.push_back(std::move(f));
     }
     for (auto& f : processFamilies(process)) {

@@ -1,8 +1,8 @@
 // The node's Prometheus metrics, exactly as the metrics contract names them (types, HELP,
 // labels, buckets), plus gpu_memory_total_mb, the listeners' own playout reports and the
 // standard process_* series. Families are registered once; hot paths keep references.
-// Observations are thread-safe (prometheus-cpp atomics); adding and removing listeners and
-// scrape() run on the node thread.
+// Observations are thread-safe (prometheus-cpp atomics), and so are adding and removing
+// listeners (the I/O threads' sessions); scrape() and collect() run on the node thread.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,7 @@ private:
     std::shared_ptr<prometheus::Registry> m_registry;
     /// The per-listener families, apart so that scrape() can skip their Collect().
     std::shared_ptr<prometheus::Registry> m_listenerRegistry;
+    mutable std::mutex m_listenersMutex;         // m_listeners and the Listener entries' pointers
     std::map<std::string, Listener> m_listeners; // by client_id, as scrape() writes them (node
                                                  // references stay valid while others change)
     prometheus::Histogram* m_synthesis;

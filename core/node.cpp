@@ -5,18 +5,20 @@
 #include "core/metrics.h"
 #include "core/node_api.h"
 #include "core/ogg_listener.h"
-#include "core/pacing_queue.h"
 #include "core/ws_connection.h"
 #include "protocol/control.h"
+#include "protocol/epoll_dispatcher.h"
 #include "protocol/messages.h"
 
 #include <QHostInfo>
 #include <QPointer>
 #include <QRandomGenerator>
 #include <QTcpSocket>
+#include <QThread>
 #include <QUrlQuery>
 
 #include <algorithm>
+#include <latch>
 
 Q_LOGGING_CATEGORY(lcNode, "auralis.node")
 
@@ -63,12 +65,7 @@ Node::Node(NodeConfig config, QObject* parent)
       m_ownClock(m_config.clock ? nullptr : std::make_unique<SteadyClock>()),
       m_clock(m_config.clock ? m_config.clock : m_ownClock.get()), m_ring(m_config.ringCapacity),
       m_metrics(std::make_unique<NodeMetrics>()), m_limits(m_config.perAddress, *m_clock),
-      m_http(new HttpServer(httpOptions(m_config), m_limits, *m_clock, this)),
-      m_pacing(new PacingQueue(
-          *m_clock, [this](quint64 serial, qint64 deadline) { onDue(serial, deadline); }, this)),
-      m_phaseSlots(m_config.pacingSlotUs > 1
-                       ? static_cast<int>(protocol::kChunkUs / m_config.pacingSlotUs)
-                       : 0) {
+      m_http(new HttpServer(httpOptions(m_config), m_limits, *m_clock, this)) {
     // Member timers are children, so they move with the node to its thread.
     m_maintenance.setParent(this);
     m_oggTick.setParent(this);
@@ -81,7 +78,7 @@ Node::Node(NodeConfig config, QObject* parent)
 }
 
 Node::~Node() {
-    m_sessions.clear(); // before the context and metrics they use
+    stopIoLoops(); // the sessions go before the context and metrics they use
     if (m_scheduler) {
         m_scheduler->stop();
     }
@@ -148,6 +145,7 @@ bool Node::start(QString* error) {
         [this](const QJsonObject& request, const QString& who, Access access) {
             return control(request, who, access);
         }});
+    startIoLoops();
 
     m_maintenance.setInterval(m_config.maintenanceIntervalMs);
     connect(&m_maintenance, &QTimer::timeout, this, &Node::maintain);
@@ -207,6 +205,54 @@ void Node::maintain() {
                                     .arg(m_rssAfterTrim / 1048576.0, 0, 'f', 1);
 }
 
+void Node::startIoLoops() {
+    const int count = std::clamp(m_config.ioThreads, 1, 256);
+    const int phases = m_config.pacingSlotUs > 1
+                           ? static_cast<int>(protocol::kChunkUs / m_config.pacingSlotUs)
+                           : 0;
+    for (int i = 0; i < count; ++i) {
+        auto* loop = new IoLoop(i, *m_context, phases, protocol::kMaxClientMessageBytes,
+                                m_config.closeTimeoutMs, [this](const IoLoop::Ended& ended) {
+                                    // At once from this thread's loop, queued from the others.
+                                    QMetaObject::invokeMethod(
+                                        this, [this, ended] { onSessionEnded(ended); });
+                                });
+        if (i > 0) {
+            auto* thread = new QThread;
+            thread->setObjectName(QString("auralis-io-%1").arg(i));
+            useEventDispatcher(*thread);
+            loop->moveToThread(thread);
+            connect(thread, &QThread::finished, loop, &QObject::deleteLater);
+            thread->start();
+            m_ioThreads.push_back(thread);
+        } else {
+            loop->setParent(this);
+        }
+        m_loops.push_back(loop);
+        m_loopLoad.push_back(0);
+    }
+}
+
+void Node::stopIoLoops() {
+    // Each loop is deleted in its own thread, its sessions and connections with it.
+    for (QThread* thread : m_ioThreads) {
+        thread->quit();
+        thread->wait();
+        delete thread;
+    }
+    m_ioThreads.clear();
+    if (!m_loops.empty()) {
+        delete m_loops.front();
+    }
+    m_loops.clear();
+}
+
+void Node::postToSessions(const std::function<void(ListenerSession&)>& f) {
+    for (IoLoop* loop : m_loops) {
+        loop->post([loop, f] { loop->forEach(f); });
+    }
+}
+
 QJsonObject Node::memoryJson() const {
     const HeapStats heap = readHeapStats();
     QJsonObject o{{"resident_bytes", readProcessStats().residentBytes},
@@ -224,6 +270,7 @@ QJsonObject Node::memoryJson() const {
 // ---- control and metrics ---------------------------------------------------------------------
 
 ControlOutcome Node::control(const QJsonObject& request, const QString& who, Access access) {
+    const std::lock_guard lock(m_controlMutex);
     // The audit log: every attempt, who it came from and whether it was authorised.
     if (!allowed(access)) {
         qCWarning(lcNode).noquote() << "control from" << who << accessName(access);
@@ -249,9 +296,7 @@ ControlOutcome Node::control(const QJsonObject& request, const QString& who, Acc
     ack.appliesAtSeq = frame / protocol::kChunkFrames;
     // Everyone's controls follow: the page and the dashboard show what the node plays.
     const protocol::ParamsChanged change{next, ack.appliesAtMs, ack.appliesAtSeq};
-    for (auto& [ws, session] : m_sessions) {
-        session->tellParams(change);
-    }
+    postToSessions([change](ListenerSession& s) { s.tellParams(change); });
     return ack;
 }
 
@@ -269,10 +314,16 @@ std::string Node::scrapeMetrics() {
     snap.httpStreamListeners = httpStreamListenerCount();
     snap.synthesisLeadChunks = static_cast<double>(m_ring.publishedEnd() - m_scheduler->liveSeq());
     snap.icecastConnected = m_icecast != nullptr && m_icecast->connected() ? 1 : 0;
-    // Depth is collected now, so it is never older than the scrape.
-    for (auto& [ws, session] : m_sessions) {
-        session->refreshDepthMetric();
+    // Depth is collected now, so it is never older than the scrape: every loop at once.
+    std::latch refreshed(static_cast<std::ptrdiff_t>(m_loops.size()));
+    for (auto it = m_loops.rbegin(); it != m_loops.rend(); ++it) { // this thread's loop last
+        IoLoop* loop = *it;
+        loop->post([loop, &refreshed] {
+            loop->forEach([](ListenerSession& s) { s.refreshDepthMetric(); });
+            refreshed.count_down();
+        });
     }
+    refreshed.wait();
     return m_metrics->scrape(snap);
 }
 
@@ -282,9 +333,8 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
     socket->setSocketOption(QAbstractSocket::SendBufferSizeSocketOption,
                             m_config.socketSendBufferBytes);
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    auto* ws =
-        new WsConnection(socket, protocol::kMaxClientMessageBytes, m_config.closeTimeoutMs, this);
-    const QHostAddress peer = ws->peerAddress();
+    const QHostAddress peer = socket->peerAddress();
+    const quint16 peerPort = socket->peerPort();
     const bool full = listenerCount() >= m_config.maxClients;
     if (m_shuttingDown || full || !m_limits.admitListener(peer)) {
         const QString why = m_shuttingDown ? QString("the node is shutting down")
@@ -292,6 +342,8 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
                                    : QString("too many listeners from %1 (at most %2 per address)")
                                          .arg(AddressLimits::key(peer))
                                          .arg(m_config.perAddress.listeners);
+        auto* ws = new WsConnection(socket, protocol::kMaxClientMessageBytes,
+                                    m_config.closeTimeoutMs, this);
         ws->sendText(protocol::toWire(protocol::errorJson({"server_full", why, {}})));
         ws->close(protocol::kCloseTryAgainLater, why);
         connect(ws, &WsConnection::disconnected, ws, &QObject::deleteLater);
@@ -305,19 +357,16 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
         warnings << "client_id must be 1-64 characters of A-Z a-z 0-9 _ -; a new one was generated";
         id.clear();
     }
-    const auto inUse = [this](const QString& candidate) {
-        return std::any_of(m_sessions.begin(), m_sessions.end(),
-                           [&](const auto& e) { return e.second->id() == candidate; });
-    };
-    if (!id.isEmpty() && inUse(id)) {
+    if (!id.isEmpty() && m_ids.contains(id)) {
         warnings << "client_id '" + id + "' is in use; a new one was generated";
         id.clear();
     }
     ListenerSession::Identity identity;
     identity.serial = m_nextSerial++;
-    identity.pacingSlot = m_phaseSlots.acquire();
-    identity.pacingPhaseUs = m_phaseSlots.phaseUs(identity.pacingSlot);
     identity.id = id.isEmpty() ? newClientId() : id;
+    while (m_ids.contains(identity.id)) {
+        identity.id = newClientId();
+    }
     const QString format = query.queryItemValue("format");
     if (!format.isEmpty() && !protocol::parseFormat(format)) {
         warnings << "unknown format '" + format + "'; using json";
@@ -335,69 +384,48 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
         warnings << "the token is not this node's operator token; listening only";
     }
 
-    auto owned = std::make_unique<ListenerSession>(*m_context, ws, identity, m_clock->nowUs());
-    ListenerSession& session = *owned;
-    m_bySerial[session.serial()] = &session;
-    m_sessions.emplace(ws, std::move(owned));
-    const auto with = [this, ws](auto f) {
-        return [this, ws, f](auto&&... args) {
-            if (auto it = m_sessions.find(ws); it != m_sessions.end()) {
-                f(*it->second, args...);
-            }
-        };
-    };
-    connect(ws, &WsConnection::textMessage, this,
-            with([](ListenerSession& s, const QByteArray& m) { s.onText(m); }));
-    connect(ws, &WsConnection::binaryMessage, this,
-            with([](ListenerSession& s, const QByteArray&) { s.onBinary(); }));
-    connect(ws, &WsConnection::pingReceived, this, with([](ListenerSession& s) { s.onPing(); }));
-    connect(ws, &WsConnection::disconnected, this, [this, ws] { removeSession(ws); });
-
+    // The loop with the fewest listeners (ties: the node's own thread first).
+    const int index = static_cast<int>(std::min_element(m_loopLoad.begin(), m_loopLoad.end()) -
+                                       m_loopLoad.begin());
+    IoLoop* loop = m_loops[static_cast<std::size_t>(index)];
+    ++m_loopLoad[static_cast<std::size_t>(index)];
+    m_placed.emplace(identity.serial, Placed{identity.id, index});
+    m_ids.insert(identity.id);
     if (identity.format == Format::Opus) {
         ++m_opusSessions;
         updateOpusDemand();
     }
-    session.start(warnings);
-    m_pacing->schedule(session.serial(), session.nextDeadlineUs());
-    qCInfo(lcNode).noquote() << QString("listener %1 joined from %2:%3 (%4, %5); %6 listening")
-                                    .arg(session.id(), ws->peerAddress().toString())
-                                    .arg(ws->peerPort())
+    if (loop->thread() != thread()) {
+        socket->setParent(nullptr); // an object with a parent cannot change threads
+        socket->moveToThread(loop->thread());
+    }
+    loop->post([loop, socket, identity, warnings] { loop->adopt(socket, identity, warnings); });
+    qCInfo(lcNode).noquote() << QString("listener %1 joined from %2:%3 (%4, %5, I/O thread %6); "
+                                        "%7 listening")
+                                    .arg(identity.id, peer.toString())
+                                    .arg(peerPort)
                                     .arg(protocol::formatName(identity.format),
                                          protocol::tierName(identity.tier))
+                                    .arg(index)
                                     .arg(listenerCount());
-    emit listenerJoined(session.id());
+    emit listenerJoined(identity.id);
 }
 
-void Node::onDue(quint64 serial, qint64 deadlineUs) {
-    const auto it = m_bySerial.find(serial);
-    if (it == m_bySerial.end()) {
+void Node::onSessionEnded(const IoLoop::Ended& ended) {
+    const auto it = m_placed.find(ended.serial);
+    if (it == m_placed.end()) {
         return;
     }
-    ListenerSession& s = *it->second;
-    s.serve(deadlineUs);
-    if (!s.closing()) {
-        m_pacing->schedule(serial, s.nextDeadlineUs());
-    }
-}
-
-void Node::removeSession(WsConnection* ws) {
-    auto it = m_sessions.find(ws);
-    if (it == m_sessions.end()) {
-        return;
-    }
-    const QString id = it->second->id();
-    if (it->second->format() == Format::Opus) {
+    --m_loopLoad[static_cast<std::size_t>(it->second.loop)];
+    m_ids.remove(it->second.id);
+    m_placed.erase(it);
+    if (ended.format == Format::Opus) {
         --m_opusSessions;
     }
-    m_pacing->remove(it->second->serial());
-    m_phaseSlots.release(it->second->pacingSlot());
-    m_bySerial.erase(it->second->serial());
-    m_limits.releaseListener(ws->peerAddress());
-    m_sessions.erase(it);
-    ws->deleteLater();
+    m_limits.releaseListener(ended.peer);
     qCInfo(lcNode).noquote()
-        << QString("listener %1 left; %2 listening").arg(id).arg(listenerCount());
-    emit listenerLeft(id);
+        << QString("listener %1 left; %2 listening").arg(ended.id).arg(listenerCount());
+    emit listenerLeft(ended.id);
     updateOpusDemand();
     maybeStopped();
 }
@@ -405,8 +433,13 @@ void Node::removeSession(WsConnection* ws) {
 std::vector<ListenerInfo> Node::listeners() const {
     std::vector<ListenerInfo> out;
     const qint64 now = m_clock->nowUs();
-    for (const auto& [ws, s] : m_sessions) {
-        out.push_back(s->info(now));
+    for (IoLoop* loop : m_loops) {
+        loop->call([loop, now, &out] {
+            loop->forEach([&](ListenerSession& s) {
+                out.push_back(s.info(now));
+                out.back().ioThread = loop->index();
+            });
+        });
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return out;
@@ -424,30 +457,18 @@ void Node::shutdown(int drainMs, const QString& reason) {
                                     .arg(listenerCount())
                                     .arg(drainMs);
     m_http->stopAccepting();
-    for (auto& [ws, s] : m_sessions) {
-        s->tellShutdown(reason, drainMs);
-    }
+    postToSessions([reason, drainMs](ListenerSession& s) { s.tellShutdown(reason, drainMs); });
     QTimer::singleShot(drainMs, this, &Node::finishShutdown);
 }
 
 void Node::finishShutdown() {
     m_running = false;
-    m_pacing->clear();
     m_oggTick.stop();
     if (m_scheduler) {
         m_scheduler->stop();
     }
-    // Closing can remove sessions synchronously: work from copies.
-    std::vector<QPointer<WsConnection>> connections;
-    for (auto& [ws, s] : m_sessions) {
-        connections.emplace_back(ws);
-    }
-    for (const QPointer<WsConnection>& ws : connections) {
-        if (ws) {
-            if (auto it = m_sessions.find(ws.data()); it != m_sessions.end()) {
-                it->second->close(protocol::kCloseGoingAway, "node stopping");
-            }
-        }
+    for (IoLoop* loop : m_loops) {
+        loop->post([loop] { loop->closeAll(protocol::kCloseGoingAway, "node stopping"); });
     }
     if (m_icecast != nullptr) {
         m_icecast->stop();
@@ -464,7 +485,7 @@ void Node::finishShutdown() {
 }
 
 void Node::maybeStopped() {
-    if (m_shuttingDown && !m_running && m_sessions.empty() && m_ogg.empty() && !m_stoppedEmitted) {
+    if (m_shuttingDown && !m_running && m_placed.empty() && m_ogg.empty() && !m_stoppedEmitted) {
         m_stoppedEmitted = true;
         emit stopped();
     }

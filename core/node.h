@@ -2,7 +2,8 @@
 // server with its WebSocket upgrade (http_server.h), listener admission and sessions
 // (session.h), the pacing queue (pacing_queue.h), the API (node_api.h), metrics and
 // maintenance, and shutdown. A Node lives in one thread (the one that runs its event loop,
-// never the GUI thread); call its methods from that thread. The scheduler renders on its own.
+// never the GUI thread); call its methods from that thread. The scheduler renders on its own;
+// listeners are spread over `ioThreads` I/O loops (io_loop.h), the node's thread the first.
 #pragma once
 
 #include "core/address_limits.h"
@@ -10,6 +11,7 @@
 #include "core/heap.h"
 #include "core/http.h"
 #include "core/icecast_source.h"
+#include "core/io_loop.h"
 #include "core/operator_token.h"
 #include "core/pacing.h"
 #include "core/scheduler.h"
@@ -21,22 +23,24 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QSslConfiguration>
 #include <QTimer>
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
 class QTcpSocket;
+class QThread;
 
 namespace auralis::core {
 
 class HttpServer;
 class NodeMetrics;
 class OggListener;
-class PacingQueue;
 class WsConnection;
 
 struct NodeConfig {
@@ -59,6 +63,10 @@ struct NodeConfig {
     /// share the event loop's wake-ups (each costs a poll over every socket); a divisor of
     /// 100 ms. 0 or 1: each listener on the phase at which it joined.
     int pacingSlotUs = 0;
+    /// Event loops that serve listeners, each with its own pacing: the node's own thread and
+    /// ioThreads - 1 threads more (new listeners go to the one with the fewest). 1: all in the
+    /// node's thread. The programs default to the core count (--io-threads).
+    int ioThreads = 1;
     int queueLimitChunks = 20;     // a listener's unsent backlog before chunks are dropped
     int stallDisconnectMs = 10000; // dropping this long disconnects the listener (1008)
     double messageRate = 20;       // client messages per second (sustained)
@@ -122,7 +130,9 @@ public:
     /// /api/status; listener addresses only with `showAddresses`.
     QJsonObject statusJson(bool showAddresses = true) const;
     std::vector<ListenerInfo> listeners() const;
-    int listenerCount() const { return static_cast<int>(m_sessions.size()); }
+    int listenerCount() const { return static_cast<int>(m_placed.size()); }
+    /// Listeners on each I/O loop (index 0: the node's thread).
+    std::vector<int> ioLoopListeners() const { return m_loopLoad; }
     /// Listeners of GET /stream.ogg (not counted in listenerCount()).
     int httpStreamListenerCount() const { return static_cast<int>(m_ogg.size()); }
     QJsonArray httpStreamListenersJson(bool showAddresses) const;
@@ -151,8 +161,11 @@ private:
     /// Opus is encoded while any WebSocket opus listener, /stream.ogg listener or the
     /// Icecast source takes it.
     void updateOpusDemand();
-    void removeSession(WsConnection* ws);
-    void onDue(quint64 serial, qint64 deadlineUs);
+    void startIoLoops();
+    void stopIoLoops();
+    void onSessionEnded(const IoLoop::Ended& ended);
+    /// `f` for every session, each in its own loop's thread (queued to the others).
+    void postToSessions(const std::function<void(ListenerSession&)>& f);
     void maintain();
     void finishShutdown();
     void maybeStopped();
@@ -166,8 +179,6 @@ private:
     std::unique_ptr<PhraseScheduler> m_scheduler;
     std::unique_ptr<SessionContext> m_context; // what every session shares
     HttpServer* m_http;
-    PacingQueue* m_pacing;
-    PhaseSlots m_phaseSlots; // the listeners' pacing phases
     QTimer m_maintenance;
     QTimer m_oggTick; // serves every /stream.ogg listener every two chunks
     double m_rssAfterTrim = 0;
@@ -175,8 +186,16 @@ private:
     double m_lastTrimMs = 0; // how long the last trim took
     std::uint64_t m_heapTrims = 0;
     QString m_deviceReason;
-    std::unordered_map<WsConnection*, std::unique_ptr<ListenerSession>> m_sessions;
-    std::unordered_map<quint64, ListenerSession*> m_bySerial;
+    std::vector<IoLoop*> m_loops;      // [0] in this thread, the others in m_ioThreads
+    std::vector<QThread*> m_ioThreads; // one per loop after the first
+    std::vector<int> m_loopLoad;       // listeners admitted to each loop and not yet ended
+    struct Placed {
+        QString id;
+        int loop = 0;
+    };
+    std::unordered_map<quint64, Placed> m_placed; // by serial: every listener until it ended
+    QSet<QString> m_ids;                          // their client ids
+    std::mutex m_controlMutex; // control() runs on any I/O thread: one request at a time
     std::unordered_map<quint64, OggListener*> m_ogg; // children, deleted later
     IcecastSource* m_icecast = nullptr;
     int m_opusSessions = 0;

@@ -150,6 +150,10 @@ void addNodeRoutes(HttpServer& server, Node& node) {
 QJsonObject statusJson(const Node& node, bool showAddresses) {
     PhraseScheduler& scheduler = const_cast<Node&>(node).scheduler();
     const auto st = scheduler.stats();
+    QJsonArray perIoThread;
+    for (const int n : node.ioLoopListeners()) {
+        perIoThread.append(n);
+    }
     QJsonArray clients;
     for (const ListenerInfo& i : node.listeners()) {
         QJsonObject c{{"client_id", i.id},
@@ -165,6 +169,7 @@ QJsonObject statusJson(const Node& node, bool showAddresses) {
                       {"dropped", static_cast<double>(i.dropped)},
                       {"resyncs", static_cast<double>(i.resyncs)},
                       {"pacing_phase_ms", i.pacingPhaseMs},
+                      {"io_thread", i.ioThread},
                       {"queued_bytes", num(i.queuedBytes)},
                       {"jitter_p95_ms", i.jitterP95Ms}};
         if (showAddresses) {
@@ -206,8 +211,9 @@ QJsonObject statusJson(const Node& node, bool showAddresses) {
                                {"phrases", static_cast<double>(st.phrases)},
                                {"last_render_ms", st.lastRenderMs}}},
         {"recent_phrases", phrases},
-        {"listeners",
-         QJsonObject{{"count", node.listenerCount()}, {"max", node.config().maxClients}}},
+        {"listeners", QJsonObject{{"count", node.listenerCount()},
+                                  {"max", node.config().maxClients},
+                                  {"per_io_thread", perIoThread}}},
         {"control", node.config().controlToken.isEmpty() ? "open" : "token"},
         {"clients", clients},
         {"opus", QJsonObject{{"bitrate_kbps", node.config().opusBitrate / 1000},

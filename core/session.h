@@ -1,8 +1,8 @@
 // One listener on the node: its WebSocket connection, cursor in the broadcast ring, pacer,
 // tier policy and message rate limit; it sends the initial burst, one chunk per deadline
 // (dropping for a listener that does not read), status and tier messages, and answers the
-// listener's messages. The node owns the sessions and calls serve() at each deadline.
-// Lives in the node's thread.
+// listener's messages. Its I/O loop (io_loop.h) owns it and calls serve() at each deadline;
+// it lives in that loop's thread (SessionContext is shared by every loop: thread-safe).
 #pragma once
 
 #include "core/broadcast_ring.h"
@@ -39,6 +39,7 @@ struct ListenerInfo {
     std::uint64_t dropped = 0;
     std::uint64_t resyncs = 0;
     double pacingPhaseMs = 0; // its deadlines' time within each 100 ms
+    int ioThread = 0;         // the I/O loop that serves it (0: the node's thread)
     qint64 queuedBytes = 0;   // written but not yet sent to the socket (the bounded backlog)
     double jitterP95Ms = 0;
     bool reported = false;
@@ -50,7 +51,8 @@ struct ListenerInfo {
 /// A control request's outcome: the acknowledgement, or why nothing was applied.
 using ControlOutcome = std::variant<protocol::ControlAck, protocol::ControlError>;
 
-/// What sessions share: the node's stream, metrics, limits and its control entry point.
+/// What sessions share: the node's stream, metrics, limits and its control entry point. Every
+/// I/O thread uses it: the clock, ring, scheduler, metrics and control are thread-safe.
 struct SessionContext {
     const Clock& clock;
     BroadcastRing& ring;

@@ -2,7 +2,7 @@
 // client's messages in (strict RFC 6455 reading, see ws_frame.h), pings answered and
 // reported, and closes that the peer always sees: the close frame goes out, then the node
 // half-closes and discards input until the peer closes or a timeout (never a reset).
-// Lives in the node's thread.
+// Lives in one thread (its I/O loop's, or the node's for a refusal).
 #pragma once
 
 #include "protocol/ws_frame.h"

@@ -38,6 +38,13 @@ start_node() {
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$node_pid/stat"; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$node_pid/status"; }
+# "tid name ticks" per thread of the node (its I/O threads are auralis-io-N).
+thread_ticks() {
+    local t
+    for t in /proc/"$node_pid"/task/*; do
+        printf '%s %s %s\n' "${t##*/}" "$(tr ' ' _ <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")"
+    done 2>/dev/null
+}
 
 start_node
 first=$("$client_bin" --url "ws://127.0.0.1:$port/ws/stream" --clients 1 --duration 0.3 |
@@ -46,7 +53,7 @@ echo "node start to listening: ${startup_ms} ms; connect to first audio: ${first
 printf '| listeners | chunks received | lost (seq gaps) | node underruns | playout underruns | node send jitter p95 / p99 (ms) | arrival jitter p95 / p99 (ms) | node CPU | node RSS max | /metrics scrape | load generator CPU |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
 for n in "${counts[@]}"; do
-    c0=$(cpu_ticks); t0=$(date +%s%N); rss_max=$(rss_kb)
+    c0=$(cpu_ticks); t0=$(date +%s%N); rss_max=$(rss_kb); thread_ticks >"$out/threads0"
     "$client_bin" --url "ws://127.0.0.1:$port/ws/stream" --clients "$n" --duration "$duration" \
         --format "$format" --threads "$threads" >"$out/load.json" 2>/dev/null &
     client_pid=$!
@@ -63,7 +70,14 @@ for n in "${counts[@]}"; do
         sleep 0.5
     done
     wait $client_pid || true
-    c1=$(cpu_ticks); t1=$(date +%s%N)
+    c1=$(cpu_ticks); t1=$(date +%s%N); thread_ticks >"$out/threads1"
+    # The node's threads that used more than 1 % of a core, on stderr beside the table.
+    awk -v t=$(( (t1 - t0) / 1000000 )) -v hz="$ticks" -v n="$n" '
+        NR == FNR { before[$1] = $3; next }
+        { pct = 100 * ($3 - before[$1]) / hz / (t / 1000)
+          if (pct >= 1) { line = line sep $2 " " sprintf("%.0f", pct) " %"; sep = ", " } }
+        END { print "load_bench: " n " listeners, node threads: " line > "/dev/stderr" }' \
+        "$out/threads0" "$out/threads1"
     cpu=$(awk -v d=$((c1 - c0)) -v t=$(( (t1 - t0) / 1000000 )) -v hz="$ticks" 'BEGIN {printf "%.0f %%", 100 * d / hz / (t / 1000)}')
     scrape=$(awk '{printf "%.1f ms, %d KB", $1 * 1000, $2 / 1000}' "$out/scrape.txt" 2>/dev/null || echo "-")
     python3 - "$out/load.json" "$out/status.json" "$n" "$cpu" "$rss_max" "$scrape" "$duration" <<'PY'

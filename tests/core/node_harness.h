@@ -28,7 +28,13 @@
 
 namespace auralis::test {
 
+/// A node on 127.0.0.1, port 0, CPU renderer. AURALIS_TEST_IO_THREADS=N (a second run of the
+/// same tests, see CMakeLists.txt) spreads the listeners of every node that does not choose
+/// for itself over N I/O loops.
 inline std::unique_ptr<core::Node> startNode(core::NodeConfig config = {}) {
+    if (config.ioThreads == 1) {
+        config.ioThreads = std::max(1, qEnvironmentVariableIntValue("AURALIS_TEST_IO_THREADS"));
+    }
     config.bind = QHostAddress::LocalHost;
     config.port = 0;
     config.device = synth::DevicePreference::Cpu;

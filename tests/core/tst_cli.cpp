@@ -67,6 +67,8 @@ private slots:
             << QStringList{"--pacing-slot-ms", "3"} << "--pacing-slot-ms must divide the 100 ms";
         QTest::newRow("pacing slot too long")
             << QStringList{"--pacing-slot-ms", "60"} << "--pacing-slot-ms must be an integer";
+        QTest::newRow("no I/O thread")
+            << QStringList{"--io-threads", "0"} << "--io-threads must be an integer from 1 to 64";
         QTest::newRow("opus bitrate") << QStringList{"--opus-bitrate", "5"}
                                       << "--opus-bitrate must be an integer from 6 to 510";
         QTest::newRow("icecast scheme") << QStringList{"--icecast", "ftp://s:p@h/m.ogg"}
