@@ -49,7 +49,7 @@ void IoLoop::adopt(QTcpSocket* socket, ListenerSession::Identity identity,
     auto* ws = new WsConnection(socket, m_maxMessageBytes, m_closeTimeoutMs, this);
     if (!ws->isOpen()) {
         // It went away on its way here (between threads): it never became a session.
-        const Ended ended{identity.serial, identity.id, ws->peerAddress(), identity.format};
+        const Ended ended{identity.id, ws->peerAddress(), identity.format};
         ws->deleteLater();
         m_onEnded(ended);
         return;
@@ -97,7 +97,7 @@ void IoLoop::remove(WsConnection* ws) {
         return;
     }
     const ListenerSession& s = *it->second;
-    const Ended ended{s.serial(), s.id(), ws->peerAddress(), s.format()};
+    const Ended ended{s.id(), ws->peerAddress(), s.format()};
     m_pacing->remove(s.serial());
     m_phaseSlots.release(s.pacingSlot());
     m_bySerial.erase(s.serial());

@@ -25,7 +25,6 @@ class IoLoop : public QObject {
 public:
     /// A session that ended (its connection is gone); told in the loop's thread.
     struct Ended {
-        quint64 serial = 0;
         QString id;
         QHostAddress peer;
         protocol::Format format = protocol::Format::Json;
@@ -46,7 +45,6 @@ public:
     void forEach(const std::function<void(ListenerSession&)>& f);
     /// Stops pacing and closes every connection with `code`.
     void closeAll(int code, const QString& reason);
-    std::size_t size() const { return m_sessions.size(); }
     int index() const { return m_index; }
 
     /// `f` in this loop's thread: queued (post) or waited for (call); at once when already there.

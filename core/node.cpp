@@ -357,14 +357,14 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
         warnings << "client_id must be 1-64 characters of A-Z a-z 0-9 _ -; a new one was generated";
         id.clear();
     }
-    if (!id.isEmpty() && m_ids.contains(id)) {
+    if (!id.isEmpty() && m_loopOf.contains(id)) {
         warnings << "client_id '" + id + "' is in use; a new one was generated";
         id.clear();
     }
     ListenerSession::Identity identity;
     identity.serial = m_nextSerial++;
     identity.id = id.isEmpty() ? newClientId() : id;
-    while (m_ids.contains(identity.id)) {
+    while (m_loopOf.contains(identity.id)) {
         identity.id = newClientId();
     }
     const QString format = query.queryItemValue("format");
@@ -389,8 +389,7 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
                                        m_loopLoad.begin());
     IoLoop* loop = m_loops[static_cast<std::size_t>(index)];
     ++m_loopLoad[static_cast<std::size_t>(index)];
-    m_placed.emplace(identity.serial, Placed{identity.id, index});
-    m_ids.insert(identity.id);
+    m_loopOf.insert(identity.id, index);
     if (identity.format == Format::Opus) {
         ++m_opusSessions;
         updateOpusDemand();
@@ -412,13 +411,12 @@ void Node::admit(QTcpSocket* socket, const http::Request& request) {
 }
 
 void Node::onSessionEnded(const IoLoop::Ended& ended) {
-    const auto it = m_placed.find(ended.serial);
-    if (it == m_placed.end()) {
+    const auto it = m_loopOf.find(ended.id);
+    if (it == m_loopOf.end()) {
         return;
     }
-    --m_loopLoad[static_cast<std::size_t>(it->second.loop)];
-    m_ids.remove(it->second.id);
-    m_placed.erase(it);
+    --m_loopLoad[static_cast<std::size_t>(it.value())];
+    m_loopOf.erase(it);
     if (ended.format == Format::Opus) {
         --m_opusSessions;
     }
@@ -485,7 +483,7 @@ void Node::finishShutdown() {
 }
 
 void Node::maybeStopped() {
-    if (m_shuttingDown && !m_running && m_placed.empty() && m_ogg.empty() && !m_stoppedEmitted) {
+    if (m_shuttingDown && !m_running && m_loopOf.empty() && m_ogg.empty() && !m_stoppedEmitted) {
         m_stoppedEmitted = true;
         emit stopped();
     }

@@ -19,11 +19,11 @@
 #include "protocol/clock.h"
 #include "synth/device.h"
 
+#include <QHash>
 #include <QHostAddress>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QObject>
-#include <QSet>
 #include <QSslConfiguration>
 #include <QTimer>
 
@@ -130,7 +130,7 @@ public:
     /// /api/status; listener addresses only with `showAddresses`.
     QJsonObject statusJson(bool showAddresses = true) const;
     std::vector<ListenerInfo> listeners() const;
-    int listenerCount() const { return static_cast<int>(m_placed.size()); }
+    int listenerCount() const { return static_cast<int>(m_loopOf.size()); }
     /// Listeners on each I/O loop (index 0: the node's thread).
     std::vector<int> ioLoopListeners() const { return m_loopLoad; }
     /// Listeners of GET /stream.ogg (not counted in listenerCount()).
@@ -189,12 +189,8 @@ private:
     std::vector<IoLoop*> m_loops;      // [0] in this thread, the others in m_ioThreads
     std::vector<QThread*> m_ioThreads; // one per loop after the first
     std::vector<int> m_loopLoad;       // listeners admitted to each loop and not yet ended
-    struct Placed {
-        QString id;
-        int loop = 0;
-    };
-    std::unordered_map<quint64, Placed> m_placed; // by serial: every listener until it ended
-    QSet<QString> m_ids;                          // their client ids
+    /// Every listener until its end came back, by client id (unique among them): its loop.
+    QHash<QString, int> m_loopOf;
     std::mutex m_controlMutex; // control() runs on any I/O thread: one request at a time
     std::unordered_map<quint64, OggListener*> m_ogg; // children, deleted later
     IcecastSource* m_icecast = nullptr;
