@@ -135,9 +135,7 @@ std::vector<prometheus::MetricFamily> processFamilies(const ProcessStats& s) {
     return out;
 }
 
-NodeMetrics::NodeMetrics()
-    : m_registry(std::make_shared<prometheus::Registry>()),
-      m_listenerRegistry(std::make_shared<prometheus::Registry>()) {
+NodeMetrics::NodeMetrics() : m_registry(std::make_shared<prometheus::Registry>()) {
     using prometheus::BuildCounter;
     using prometheus::BuildGauge;
     using prometheus::BuildHistogram;
@@ -148,16 +146,12 @@ NodeMetrics::NodeMetrics()
                        .Register(r)
                        .Add({}, prometheus::Histogram::BucketBoundaries{
                                     0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0});
-    auto& perListener = *m_listenerRegistry; // registered in this order: collect() keeps it
-    m_depthFamily = &BuildGauge().Name(kDepthName).Help(kDepthHelp).Register(perListener);
     m_jitter = &BuildHistogram()
                     .Name("chunk_delivery_jitter_ms")
                     .Help("Chunk delivery timing variance")
                     .Register(r)
                     .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 30, 50, 75,
                                                                      100, 200});
-    m_underrunFamily =
-        &BuildCounter().Name(kUnderrunsName).Help(kUnderrunsHelp).Register(perListener);
     m_connections = &BuildGauge()
                          .Name("active_websocket_connections")
                          .Help("Number of connected WebSocket clients")
@@ -203,12 +197,6 @@ NodeMetrics::NodeMetrics()
                       .Help("Total memory of the GPU in use (0 without one)")
                       .Register(r)
                       .Add({});
-    m_playoutUnderrunFamily = &BuildCounter()
-                                   .Name(kPlayoutUnderrunsName)
-                                   .Help(kPlayoutUnderrunsHelp)
-                                   .Register(perListener);
-    m_playoutBufferFamily =
-        &BuildGauge().Name(kPlayoutBufferName).Help(kPlayoutBufferHelp).Register(perListener);
     m_opusEncoding = &BuildHistogram()
                           .Name("auralis_opus_encoding_duration_seconds")
                           .Help("Opus encoding duration of one 100 ms chunk (only while some "
@@ -281,37 +269,52 @@ void NodeMetrics::enableIcecast() {
                                       .Add({});
 }
 
+void NodeMetrics::Listener::addPlayoutUnderruns(double n) {
+    m_playoutUnderruns.fetch_add(n, std::memory_order_relaxed);
+    markPlayout();
+}
+
+void NodeMetrics::Listener::setPlayoutBuffer(double ms) {
+    m_playoutBuffer.store(ms, std::memory_order_relaxed);
+    markPlayout();
+}
+
 NodeMetrics::Listener& NodeMetrics::addListener(const std::string& clientId) {
     const std::lock_guard lock(m_listenersMutex);
-    const auto [it, added] = m_listeners.try_emplace(clientId);
-    if (added) {
-        const prometheus::Labels labels{{"client_id", clientId}};
-        it->second = Listener{clientId, &m_depthFamily->Add(labels), &m_underrunFamily->Add(labels),
-                              nullptr, nullptr};
+    Listener* slot = nullptr;
+    if (!m_freeSlots.empty()) {
+        slot = m_freeSlots.back();
+        m_freeSlots.pop_back();
+    } else {
+        if (m_slotsUsed == m_blocks.size() * kBlockSlots) {
+            m_blocks.push_back(std::make_unique<Listener[]>(kBlockSlots));
+        }
+        slot = &m_blocks[m_slotsUsed / kBlockSlots][m_slotsUsed % kBlockSlots];
+        ++m_slotsUsed;
     }
-    return it->second;
+    slot->m_depth.store(0, std::memory_order_relaxed);
+    slot->m_underruns.store(0, std::memory_order_relaxed);
+    slot->m_playoutUnderruns.store(0, std::memory_order_relaxed);
+    slot->m_playoutBuffer.store(0, std::memory_order_relaxed);
+    slot->m_playout.store(false, std::memory_order_relaxed);
+    slot->m_clientId = clientId;
+    slot->m_live = true;
+    return *slot;
 }
 
-void NodeMetrics::addPlayout(Listener& l) {
+void NodeMetrics::removeListener(Listener& l) {
     const std::lock_guard lock(m_listenersMutex);
-    if (l.playoutBuffer != nullptr) {
-        return;
-    }
-    const prometheus::Labels labels{{"client_id", l.clientId}};
-    l.playoutUnderruns = &m_playoutUnderrunFamily->Add(labels);
-    l.playoutBuffer = &m_playoutBufferFamily->Add(labels);
+    l.m_live = false;
+    m_freeSlots.push_back(&l);
 }
 
-void NodeMetrics::removeListener(const Listener& l) {
-    const std::lock_guard lock(m_listenersMutex);
-    m_depthFamily->Remove(l.depth);
-    m_underrunFamily->Remove(l.underruns);
-    if (l.playoutBuffer != nullptr) {
-        m_playoutUnderrunFamily->Remove(l.playoutUnderruns);
-        m_playoutBufferFamily->Remove(l.playoutBuffer);
-    }
-    if (const auto it = m_listeners.find(l.clientId); it != m_listeners.end()) {
-        m_listeners.erase(it); // `l` is gone after this
+template <typename F>
+void NodeMetrics::forEachListener(F&& f) const {
+    for (std::size_t i = 0; i < m_slotsUsed; ++i) {
+        const Listener& l = m_blocks[i / kBlockSlots][i % kBlockSlots];
+        if (l.m_live) {
+            f(l);
+        }
     }
 }
 
@@ -335,33 +338,45 @@ void NodeMetrics::setGauges(const Snapshot& s, const ProcessStats& process) {
     }
 }
 
+namespace {
+
+// The per-listener families in prometheus-cpp's order of registration (collect() keeps it).
+struct ListenerFamily {
+    const std::string& name;
+    const std::string& help;
+    prometheus::MetricType type;
+    bool playout; // only listeners that have reported
+    double (NodeMetrics::Listener::*value)() const;
+};
+const ListenerFamily kListenerFamilies[] = {
+    {kDepthName, kDepthHelp, prometheus::MetricType::Gauge, false, &NodeMetrics::Listener::depth},
+    {kUnderrunsName, kUnderrunsHelp, prometheus::MetricType::Counter, false,
+     &NodeMetrics::Listener::underruns},
+    {kPlayoutUnderrunsName, kPlayoutUnderrunsHelp, prometheus::MetricType::Counter, true,
+     &NodeMetrics::Listener::playoutUnderruns},
+    {kPlayoutBufferName, kPlayoutBufferHelp, prometheus::MetricType::Gauge, true,
+     &NodeMetrics::Listener::playoutBuffer},
+};
+
+} // namespace
+
 // The four per-listener families, as collect() has them (a family without series is left out,
 // as prometheus-cpp's Collect() leaves it out).
 void NodeMetrics::appendListenerFamilies(std::string& out) const {
-    using prometheus::MetricType;
     const std::lock_guard lock(m_listenersMutex); // listeners join and leave on I/O threads
-    const auto family = [&](const std::string& name, const std::string& help, MetricType type,
-                            bool playout, auto value) {
+    for (const ListenerFamily& family : kListenerFamilies) {
         bool any = false;
-        for (const auto& [id, l] : m_listeners) {
-            if (playout && l.playoutBuffer == nullptr) {
-                continue;
+        forEachListener([&](const Listener& l) {
+            if (family.playout && !l.hasPlayout()) {
+                return;
             }
             if (!any) {
-                appendFamilyHeader(out, name, help, type);
+                appendFamilyHeader(out, family.name, family.help, family.type);
                 any = true;
             }
-            appendSample(out, name, "client_id", id, value(l));
-        }
-    };
-    family(kDepthName, kDepthHelp, MetricType::Gauge, false,
-           [](const Listener& l) { return l.depth->Value(); });
-    family(kUnderrunsName, kUnderrunsHelp, MetricType::Counter, false,
-           [](const Listener& l) { return l.underruns->Value(); });
-    family(kPlayoutUnderrunsName, kPlayoutUnderrunsHelp, MetricType::Counter, true,
-           [](const Listener& l) { return l.playoutUnderruns->Value(); });
-    family(kPlayoutBufferName, kPlayoutBufferHelp, MetricType::Gauge, true,
-           [](const Listener& l) { return l.playoutBuffer->Value(); });
+            appendSample(out, family.name, "client_id", l.m_clientId, (l.*family.value)());
+        });
+    }
 }
 
 std::string NodeMetrics::scrape(const Snapshot& s) {
@@ -381,11 +396,31 @@ std::string NodeMetrics::scrape(const Snapshot& s, const ProcessStats& process) 
 
 std::vector<prometheus::MetricFamily> NodeMetrics::collect(const ProcessStats& process) const {
     std::vector<prometheus::MetricFamily> families = m_registry->Collect();
-    std::unique_lock lock(m_listenersMutex);
-    std::vector<prometheus::MetricFamily> listeners = m_listenerRegistry->Collect();
-    lock.unlock();
-    for (auto& f : listeners) {
-        families.push_back(std::move(f));
+    {
+        const std::lock_guard lock(m_listenersMutex);
+        for (const ListenerFamily& family : kListenerFamilies) {
+            prometheus::MetricFamily f;
+            f.name = family.name;
+            f.help = family.help;
+            f.type = family.type;
+            forEachListener([&](const Listener& l) {
+                if (family.playout && !l.hasPlayout()) {
+                    return;
+                }
+                prometheus::ClientMetric m;
+                m.label.push_back({"client_id", l.m_clientId});
+                const double v = (l.*family.value)();
+                if (family.type == prometheus::MetricType::Counter) {
+                    m.counter.value = v;
+                } else {
+                    m.gauge.value = v;
+                }
+                f.metric.push_back(std::move(m));
+            });
+            if (!f.metric.empty()) {
+                families.push_back(std::move(f));
+            }
+        }
     }
     for (auto& f : processFamilies(process)) {
         families.push_back(std::move(f));

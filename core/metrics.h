@@ -1,8 +1,8 @@
 // The node's Prometheus metrics, exactly as the metrics contract names them (types, HELP,
 // labels, buckets), plus gpu_memory_total_mb, the listeners' own playout reports and the
 // standard process_* series. Families are registered once; hot paths keep references.
-// Observations are thread-safe (prometheus-cpp atomics), and so are adding and removing
-// listeners (the I/O threads' sessions); scrape() and collect() run on the node thread.
+// Observations are thread-safe (atomics), and so are adding and removing listeners (the I/O
+// threads' sessions); scrape() and collect() run on the node thread.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -12,8 +12,8 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,21 +67,47 @@ public:
     void setBuildInfo(const std::string& version, const std::string& device, bool cudaBuild);
     void sendError(SendError kind) { m_sendErrors[static_cast<int>(kind)]->Increment(); }
 
-    /// The series of one listener, created when it joins and removed when it leaves; its
-    /// client_playout_* pair only from its first report (addPlayout()), so a listener that
-    /// never reports costs every scrape two series, not four. NodeMetrics owns it (scrape()
-    /// reads it): the reference stays valid until removeListener().
-    struct Listener {
-        std::string clientId;
-        prometheus::Gauge* depth = nullptr;
-        prometheus::Counter* underruns = nullptr;
-        prometheus::Counter* playoutUnderruns = nullptr; // null until addPlayout()
-        prometheus::Gauge* playoutBuffer = nullptr;      // null until addPlayout()
+    /// The series of one listener: its values in one slot of a table that scrape() walks in
+    /// order, with no prometheus-cpp object per listener (a live scrape went mostly to cache
+    /// misses on those). Only its session's thread writes it; scrape() reads it (atomics).
+    class Listener {
+    public:
+        void setDepth(double chunks) { m_depth.store(chunks, std::memory_order_relaxed); }
+        void addUnderruns(double n) { m_underruns.fetch_add(n, std::memory_order_relaxed); }
+        /// client_playout_* are written from the first of these on (before it: two series).
+        void addPlayoutUnderruns(double n);
+        void setPlayoutBuffer(double ms);
+
+        const std::string& clientId() const { return m_clientId; }
+        double depth() const { return m_depth.load(std::memory_order_relaxed); }
+        double underruns() const { return m_underruns.load(std::memory_order_relaxed); }
+        double playoutUnderruns() const {
+            return m_playoutUnderruns.load(std::memory_order_relaxed);
+        }
+        double playoutBuffer() const { return m_playoutBuffer.load(std::memory_order_relaxed); }
+        bool hasPlayout() const { return m_playout.load(std::memory_order_acquire); }
+
+    private:
+        friend class NodeMetrics;
+        void markPlayout() {
+            if (!m_playout.load(std::memory_order_relaxed)) {
+                m_playout.store(true, std::memory_order_release);
+            }
+        }
+
+        std::atomic<double> m_depth{0};
+        std::atomic<double> m_underruns{0};
+        std::atomic<double> m_playoutUnderruns{0};
+        std::atomic<double> m_playoutBuffer{0};
+        std::atomic<bool> m_playout{false};
+        bool m_live = false;    // a listener holds the slot (under the table's mutex)
+        std::string m_clientId; // set while the slot is free (under the table's mutex)
     };
+    /// A new listener's slot, its values zero. Client ids are unique among live listeners (the
+    /// node guarantees it: a session's series are removed before its id can be taken again).
     Listener& addListener(const std::string& clientId);
-    /// Adds the listener's client_playout_* series (once; later calls do nothing).
-    void addPlayout(Listener& listener);
-    void removeListener(const Listener& listener);
+    /// Frees the slot: `listener` must not be used after this.
+    void removeListener(Listener& listener);
 
     /// What the node knows at scrape time; gauges are set from it, never stale.
     struct Snapshot {
@@ -98,25 +124,31 @@ public:
         int icecastConnected = 0;       // 1 while the Icecast source streams
     };
     /// The exposition text, gauges set from `snapshot` and /proc read now: what prometheus-cpp's
-    /// TextSerializer would write for collect(), except that each family's listeners come in
-    /// client_id order. The per-listener series are written straight from their values (no
-    /// Collect() copy of every series' labels: more than half of a live 1 000-listener scrape).
+    /// TextSerializer writes for collect() (a family's listeners in the order of their slots).
+    /// The per-listener series are written straight from the table (no Collect() copy of every
+    /// series' labels: more than half of a live 1 000-listener scrape once).
     std::string scrape(const Snapshot& snapshot);
     std::string scrape(const Snapshot& snapshot, const ProcessStats& process);
-    /// Every family as prometheus-cpp collects it — the node's, then the per-listener ones —
-    /// and the process_* families: what scrape() writes (the reference for tests, benchmarks).
+    /// Every family as prometheus-cpp collects it — the node's, then the per-listener ones (as
+    /// prometheus-cpp would collect them from families of its own) — and the process_* families:
+    /// what scrape() writes (the reference for tests, benchmarks).
     std::vector<prometheus::MetricFamily> collect(const ProcessStats& process) const;
 
 private:
     void setGauges(const Snapshot& snapshot, const ProcessStats& process);
     void appendListenerFamilies(std::string& out) const;
 
+    template <typename F>
+    void forEachListener(F&& f) const; // live slots, in order; locked
+
     std::shared_ptr<prometheus::Registry> m_registry;
-    /// The per-listener families, apart so that scrape() can skip their Collect().
-    std::shared_ptr<prometheus::Registry> m_listenerRegistry;
-    mutable std::mutex m_listenersMutex;         // m_listeners and the Listener entries' pointers
-    std::map<std::string, Listener> m_listeners; // by client_id, as scrape() writes them (node
-                                                 // references stay valid while others change)
+    /// The listeners' table: blocks of slots that never move (sessions keep references), a
+    /// slot freed by removeListener() taken again by the next addListener().
+    static constexpr std::size_t kBlockSlots = 256;
+    mutable std::mutex m_listenersMutex; // the table's shape and its slots' m_live, m_clientId
+    std::vector<std::unique_ptr<Listener[]>> m_blocks;
+    std::vector<Listener*> m_freeSlots;
+    std::size_t m_slotsUsed = 0; // slots handed out at least once (scrape() walks these)
     prometheus::Histogram* m_synthesis;
     prometheus::Histogram* m_encoding;
     prometheus::Histogram* m_jitter;
@@ -133,10 +165,6 @@ private:
     prometheus::Counter* m_sendErrors[4];
     prometheus::Counter* m_gc[3];
     std::uint64_t m_gcSeen[3] = {0, 0, 0};
-    prometheus::Family<prometheus::Gauge>* m_depthFamily;
-    prometheus::Family<prometheus::Counter>* m_underrunFamily;
-    prometheus::Family<prometheus::Counter>* m_playoutUnderrunFamily;
-    prometheus::Family<prometheus::Gauge>* m_playoutBufferFamily;
     double m_lastCpuSeconds = 0;
     std::size_t m_lastScrapeBytes = 0;
 };

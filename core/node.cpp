@@ -18,6 +18,8 @@
 #include <QUrlQuery>
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <latch>
 
 Q_LOGGING_CATEGORY(lcNode, "auralis.node")
@@ -52,6 +54,18 @@ HttpServer::Options httpOptions(const NodeConfig& c) {
         o.policy.allowedOrigins << origin.toLower();
     }
     return o;
+}
+
+// Timing of diagnostics (not the node's clock, which tests may drive by hand).
+qint64 monotonicUs() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+qint64 threadCpuUs() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<qint64>(t.tv_sec) * 1'000'000 + t.tv_nsec / 1000;
 }
 
 QString newClientId() {
@@ -314,6 +328,9 @@ std::string Node::scrapeMetrics() {
     snap.httpStreamListeners = httpStreamListenerCount();
     snap.synthesisLeadChunks = static_cast<double>(m_ring.publishedEnd() - m_scheduler->liveSeq());
     snap.icecastConnected = m_icecast != nullptr && m_icecast->connected() ? 1 : 0;
+    const bool timed = lcNode().isDebugEnabled();
+    const qint64 wall0 = timed ? monotonicUs() : 0;
+    const qint64 cpu0 = timed ? threadCpuUs() : 0;
     // Depth is collected now, so it is never older than the scrape: every loop at once.
     std::latch refreshed(static_cast<std::ptrdiff_t>(m_loops.size()));
     for (auto it = m_loops.rbegin(); it != m_loops.rend(); ++it) { // this thread's loop last
@@ -324,7 +341,20 @@ std::string Node::scrapeMetrics() {
         });
     }
     refreshed.wait();
-    return m_metrics->scrape(snap);
+    if (!timed) {
+        return m_metrics->scrape(snap);
+    }
+    const qint64 wall1 = monotonicUs();
+    std::string text = m_metrics->scrape(snap);
+    const qint64 wall2 = monotonicUs();
+    qCDebug(lcNode).noquote() << QString("scrape: %1 listeners, %2 bytes; depth refresh %3 us, "
+                                         "exposition %4 us; node thread CPU %5 us")
+                                     .arg(snap.connections)
+                                     .arg(text.size())
+                                     .arg(wall1 - wall0)
+                                     .arg(wall2 - wall1)
+                                     .arg(threadCpuUs() - cpu0);
+    return text;
 }
 
 // ---- listeners -------------------------------------------------------------------------------

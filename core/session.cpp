@@ -95,7 +95,7 @@ qint64 ListenerSession::depthChunks() const {
 }
 
 void ListenerSession::refreshDepthMetric() {
-    m_metrics.depth->Set(static_cast<double>(depthChunks()));
+    m_metrics.setDepth(static_cast<double>(depthChunks()));
 }
 
 void ListenerSession::sendChunk(qint64 nowUs) {
@@ -144,7 +144,7 @@ void ListenerSession::sendChunk(qint64 nowUs) {
     ++m_sent;
     ++m_cursor;
     if (!ready) {
-        m_metrics.underruns->Increment();
+        m_metrics.addUnderruns(1);
         ++m_underruns;
         m_tier.onUnderrun(nowUs);
         send(protocol::warningJson(
@@ -337,11 +337,10 @@ void ListenerSession::onReport(const protocol::Report& report, qint64 nowUs) {
     for (std::uint64_t i = m_reportUnderruns; i < count && i < m_reportUnderruns + 16; ++i) {
         m_tier.onUnderrun(nowUs); // the listener heard a gap: it counts toward escalation
     }
-    m_ctx.metrics.addPlayout(m_metrics); // from the first report on
+    m_metrics.setPlayoutBuffer(report.bufferMs); // client_playout_* from the first report on
     if (count > m_reportUnderruns) {
-        m_metrics.playoutUnderruns->Increment(static_cast<double>(count - m_reportUnderruns));
+        m_metrics.addPlayoutUnderruns(static_cast<double>(count - m_reportUnderruns));
     }
-    m_metrics.playoutBuffer->Set(report.bufferMs);
     m_reported = true;
     m_reportBufferMs = report.bufferMs;
     m_reportUnderruns = count;

@@ -106,12 +106,11 @@ private slots:
         metrics.setBuildInfo("1.2.3", "cpu", false);
         for (int i = 0; i < 300; ++i) {
             NodeMetrics::Listener& l = metrics.addListener("load-" + std::to_string(i));
-            l.depth->Set(i % 17);
+            l.setDepth(i % 17);
             if (i % 2 == 0) {
-                metrics.addPlayout(l);
-                l.playoutBuffer->Set(950.5 + i);
+                l.setPlayoutBuffer(950.5 + i);
             }
-            l.underruns->Increment(i % 3);
+            l.addUnderruns(i % 3);
         }
         for (int i = 0; i < 1000; ++i) {
             metrics.observeSynthesis(0.001 * (i % 120));
@@ -203,35 +202,87 @@ private slots:
     }
 
     void scrapeWritesWhatPrometheusCppCollects() {
-        // scrape() writes the per-listener series without Collect(): the same families and
-        // lines as TextSerializer over collect() (prometheus-cpp keeps a family's series in a
-        // hash map, so only their order differs: ours is by client_id), each family one block.
-        // Listeners join and leave, half report, an id needs escaping, and at the end none is
-        // left (then neither has per-listener families).
+        // scrape() writes the per-listener series from its own table: the same families and
+        // lines as prometheus-cpp's TextSerializer over a registry of its own that the test
+        // keeps in step (families of the same names, a series added and removed with each
+        // listener, client_playout_* from the first report), and the node's other families as
+        // TextSerializer writes collect(). Only the order of a family's series may differ
+        // (prometheus-cpp keeps them in a hash map). Listeners join, leave, and join again into
+        // freed slots (which start from zero, without client_playout_*); half report; an id
+        // needs escaping; at the end none is left (then neither has per-listener families).
         NodeMetrics metrics;
         metrics.setBuildInfo("1.2.3", "cpu", false);
-        std::vector<NodeMetrics::Listener*> listeners;
-        for (int i = 0; i < 200; ++i) {
-            const std::string id = i == 7 ? "odd\"id\\" : "load-" + std::to_string(i);
-            NodeMetrics::Listener& l = metrics.addListener(id);
-            listeners.push_back(&l);
-            l.depth->Set(i % 13);
-            l.underruns->Increment(i % 4);
-            if (i % 2 == 1) {
-                metrics.addPlayout(l);
-                l.playoutBuffer->Set(0.5 * i);
-                l.playoutUnderruns->Increment(i % 5);
+        prometheus::Registry reference;
+        auto& depth = prometheus::BuildGauge()
+                          .Name("buffer_depth_chunks")
+                          .Help("Current ring buffer depth")
+                          .Register(reference);
+        auto& underruns = prometheus::BuildCounter()
+                              .Name("buffer_underruns_total")
+                              .Help("Buffer underrun events")
+                              .Register(reference);
+        auto& playoutUnderruns = prometheus::BuildCounter()
+                                     .Name("client_playout_underruns_total")
+                                     .Help("Playout underruns reported by the listener itself")
+                                     .Register(reference);
+        auto& playoutBuffer =
+            prometheus::BuildGauge()
+                .Name("client_playout_buffer_ms")
+                .Help("Playout buffer last reported by the listener, in milliseconds")
+                .Register(reference);
+        struct Mirrored {
+            NodeMetrics::Listener* ours;
+            prometheus::Gauge* depth;
+            prometheus::Counter* underruns;
+            prometheus::Counter* playoutUnderruns = nullptr;
+            prometheus::Gauge* playoutBuffer = nullptr;
+        };
+        std::vector<Mirrored> listeners;
+        const auto join = [&](const std::string& id, int i, bool reports) {
+            const prometheus::Labels labels{{"client_id", id}};
+            Mirrored m{&metrics.addListener(id), &depth.Add(labels), &underruns.Add(labels)};
+            QCOMPARE(m.ours->depth(), 0.0); // a freed slot starts from zero
+            QCOMPARE(m.ours->hasPlayout(), false);
+            m.ours->setDepth(i % 13);
+            m.depth->Set(i % 13);
+            m.ours->addUnderruns(i % 4);
+            m.underruns->Increment(i % 4);
+            if (reports) {
+                m.ours->setPlayoutBuffer(0.5 * i);
+                m.ours->addPlayoutUnderruns(i % 5);
+                m.playoutBuffer = &playoutBuffer.Add(labels);
+                m.playoutBuffer->Set(0.5 * i);
+                m.playoutUnderruns = &playoutUnderruns.Add(labels);
+                m.playoutUnderruns->Increment(i % 5);
             }
+            listeners.push_back(m);
+        };
+        const auto leave = [&](std::size_t at) {
+            Mirrored& m = listeners[at];
+            metrics.removeListener(*m.ours);
+            depth.Remove(m.depth);
+            underruns.Remove(m.underruns);
+            if (m.playoutBuffer != nullptr) {
+                playoutBuffer.Remove(m.playoutBuffer);
+                playoutUnderruns.Remove(m.playoutUnderruns);
+            }
+            m.ours = nullptr;
+        };
+        for (int i = 0; i < 200; ++i) {
+            join(i == 7 ? "odd\"id\\" : "load-" + std::to_string(i), i, i % 2 == 1);
         }
-        for (int i = 0; i < 200; i += 3) {
-            metrics.removeListener(*listeners[static_cast<std::size_t>(i)]);
+        for (std::size_t i = 0; i < 200; i += 3) {
+            leave(i);
+        }
+        for (int i = 200; i < 240; ++i) { // into the freed slots, a third of them reporting
+            join("again-" + std::to_string(i), i, i % 3 == 0);
         }
         ProcessStats process;
         process.cpuSeconds = 1.25;
         process.residentBytes = 64 * 1024 * 1024;
         process.openFds = 140;
         NodeMetrics::Snapshot snap;
-        snap.connections = 133;
+        snap.connections = 173;
         snap.buffersRecycled = 9;
         const auto blocks = [](const std::string& text) {
             std::map<std::string, std::vector<std::string>> byFamily;
@@ -257,10 +308,22 @@ private slots:
             }
             return byFamily;
         };
+        const std::vector<std::string> perListener = {
+            "buffer_depth_chunks", "buffer_underruns_total", "client_playout_underruns_total",
+            "client_playout_buffer_ms"};
         for (int round = 0; round < 2; ++round) {
             const std::string ours = metrics.scrape(snap, process);
-            const std::string theirs =
-                prometheus::TextSerializer().Serialize(metrics.collect(process));
+            std::vector<prometheus::MetricFamily> expected;
+            for (auto& f : metrics.collect(process)) {
+                if (std::find(perListener.begin(), perListener.end(), f.name) ==
+                    perListener.end()) {
+                    expected.push_back(std::move(f));
+                }
+            }
+            for (auto& f : reference.Collect()) {
+                expected.push_back(std::move(f));
+            }
+            const std::string theirs = prometheus::TextSerializer().Serialize(expected);
             QCOMPARE(ours.size(), theirs.size());
             const auto a = blocks(ours);
             const auto b = blocks(theirs);
@@ -268,19 +331,21 @@ private slots:
             for (const auto& [name, lines] : b) {
                 QVERIFY2(a.count(name) == 1 && a.at(name) == lines, name.c_str());
             }
+            // collect() has what scrape() writes.
+            QVERIFY(blocks(prometheus::TextSerializer().Serialize(metrics.collect(process))) == a);
             const bool none = round == 1;
             QCOMPARE(a.count("buffer_depth_chunks"), std::size_t{none ? 0U : 1U});
             QCOMPARE(a.count("client_playout_buffer_ms"), std::size_t{none ? 0U : 1U});
             if (!none) {
                 QVERIFY(ours.find("buffer_depth_chunks{client_id=\"odd\\\"id\\\\\"} 7\n") !=
                         std::string::npos);
-                // In client_id order.
-                QVERIFY(ours.find("{client_id=\"load-10\"}") <
-                        ours.find("{client_id=\"load-11\"}"));
+                QCOMPARE(a.at("buffer_depth_chunks").size(), std::size_t{2 + 133 + 40});
+                QCOMPARE(a.at("client_playout_buffer_ms").size(),
+                         std::size_t{2 + 67 + 13}); // odd i not a multiple of 3; 201, 204 … 237
             }
-            for (int i = 0; i < 200 && !none; ++i) { // the rest leave before round 1
-                if (i % 3 != 0) {
-                    metrics.removeListener(*listeners[static_cast<std::size_t>(i)]);
+            for (std::size_t i = 0; i < listeners.size() && !none; ++i) { // all leave
+                if (listeners[i].ours != nullptr) {
+                    leave(i);
                 }
             }
         }
