@@ -122,6 +122,12 @@ void IoLoop::forEach(const std::function<void(ListenerSession&)>& f) {
     }
 }
 
+void IoLoop::visit(const std::function<void(const ListenerSession&)>& f) const {
+    for (const auto& entry : m_sessions) {
+        f(*entry.second);
+    }
+}
+
 void IoLoop::closeAll(int code, const QString& reason) {
     m_pacing->clear();
     forEach([&](ListenerSession& s) { s.close(code, reason); });

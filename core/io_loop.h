@@ -43,6 +43,9 @@ public:
     void adopt(QTcpSocket* socket, ListenerSession::Identity identity, const QStringList& warnings);
     /// Runs `f` for every session (closing may remove sessions: f must not rely on the order).
     void forEach(const std::function<void(ListenerSession&)>& f);
+    /// Reads every session, straight from the table (no copies: a scrape's depth refresh walks
+    /// every listener); `f` must not send, close or remove anything.
+    void visit(const std::function<void(const ListenerSession&)>& f) const;
     /// Stops pacing and closes every connection with `code`.
     void closeAll(int code, const QString& reason);
     int index() const { return m_index; }

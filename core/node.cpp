@@ -336,7 +336,7 @@ std::string Node::scrapeMetrics() {
     for (auto it = m_loops.rbegin(); it != m_loops.rend(); ++it) { // this thread's loop last
         IoLoop* loop = *it;
         loop->post([loop, &refreshed] {
-            loop->forEach([](ListenerSession& s) { s.refreshDepthMetric(); });
+            loop->visit([](const ListenerSession& s) { s.refreshDepthMetric(); });
             refreshed.count_down();
         });
     }
@@ -463,7 +463,7 @@ std::vector<ListenerInfo> Node::listeners() const {
     const qint64 now = m_clock->nowUs();
     for (IoLoop* loop : m_loops) {
         loop->call([loop, now, &out] {
-            loop->forEach([&](ListenerSession& s) {
+            loop->visit([&](const ListenerSession& s) {
                 out.push_back(s.info(now));
                 out.back().ioThread = loop->index();
             });

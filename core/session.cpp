@@ -94,7 +94,7 @@ qint64 ListenerSession::depthChunks() const {
     return std::max<qint64>(0, m_cursor - m_ctx.scheduler.liveSeq() - unsentChunks);
 }
 
-void ListenerSession::refreshDepthMetric() {
+void ListenerSession::refreshDepthMetric() const {
     m_metrics.setDepth(static_cast<double>(depthChunks()));
 }
 

@@ -113,7 +113,7 @@ public:
     /// buffer and the kernel's send queue). A listener that stops reading falls to 0.
     qint64 depthChunks() const;
     /// Sets its buffer_depth_chunks gauge (at scrape time).
-    void refreshDepthMetric();
+    void refreshDepthMetric() const;
     ListenerInfo info(qint64 nowUs) const;
     Access access() const { return m_access; }
 
