@@ -309,10 +309,10 @@ void NodeMetrics::removeListener(Listener& l) {
 }
 
 template <typename F>
-void NodeMetrics::forEachListener(F&& f) const {
+void NodeMetrics::forEachListener(bool reportedOnly, F&& f) const {
     for (std::size_t i = 0; i < m_slotsUsed; ++i) {
         const Listener& l = m_blocks[i / kBlockSlots][i % kBlockSlots];
-        if (l.m_live) {
+        if (l.m_live && (!reportedOnly || l.hasPlayout())) {
             f(l);
         }
     }
@@ -366,10 +366,7 @@ void NodeMetrics::appendListenerFamilies(std::string& out) const {
     const std::lock_guard lock(m_listenersMutex); // listeners join and leave on I/O threads
     for (const ListenerFamily& family : kListenerFamilies) {
         bool any = false;
-        forEachListener([&](const Listener& l) {
-            if (family.playout && !l.hasPlayout()) {
-                return;
-            }
+        forEachListener(family.playout, [&](const Listener& l) {
             if (!any) {
                 appendFamilyHeader(out, family.name, family.help, family.type);
                 any = true;
@@ -403,10 +400,7 @@ std::vector<prometheus::MetricFamily> NodeMetrics::collect(const ProcessStats& p
             f.name = family.name;
             f.help = family.help;
             f.type = family.type;
-            forEachListener([&](const Listener& l) {
-                if (family.playout && !l.hasPlayout()) {
-                    return;
-                }
+            forEachListener(family.playout, [&](const Listener& l) {
                 prometheus::ClientMetric m;
                 m.label.push_back({"client_id", l.m_clientId});
                 const double v = (l.*family.value)();

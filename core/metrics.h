@@ -78,7 +78,6 @@ public:
         void addPlayoutUnderruns(double n);
         void setPlayoutBuffer(double ms);
 
-        const std::string& clientId() const { return m_clientId; }
         double depth() const { return m_depth.load(std::memory_order_relaxed); }
         double underruns() const { return m_underruns.load(std::memory_order_relaxed); }
         double playoutUnderruns() const {
@@ -101,7 +100,7 @@ public:
         std::atomic<double> m_playoutBuffer{0};
         std::atomic<bool> m_playout{false};
         bool m_live = false;    // a listener holds the slot (under the table's mutex)
-        std::string m_clientId; // set while the slot is free (under the table's mutex)
+        std::string m_clientId; // set when the slot is taken (under the table's mutex)
     };
     /// A new listener's slot, its values zero. Client ids are unique among live listeners (the
     /// node guarantees it: a session's series are removed before its id can be taken again).
@@ -138,8 +137,10 @@ private:
     void setGauges(const Snapshot& snapshot, const ProcessStats& process);
     void appendListenerFamilies(std::string& out) const;
 
+    /// The live slots in order (those that have reported only, with `reportedOnly`); the
+    /// caller holds m_listenersMutex.
     template <typename F>
-    void forEachListener(F&& f) const; // live slots, in order; locked
+    void forEachListener(bool reportedOnly, F&& f) const;
 
     std::shared_ptr<prometheus::Registry> m_registry;
     /// The listeners' table: blocks of slots that never move (sessions keep references), a

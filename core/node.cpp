@@ -18,9 +18,6 @@
 #include <QUrlQuery>
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
-#include <latch>
 
 Q_LOGGING_CATEGORY(lcNode, "auralis.node")
 
@@ -54,18 +51,6 @@ HttpServer::Options httpOptions(const NodeConfig& c) {
         o.policy.allowedOrigins << origin.toLower();
     }
     return o;
-}
-
-// Timing of diagnostics (not the node's clock, which tests may drive by hand).
-qint64 monotonicUs() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-qint64 threadCpuUs() {
-    timespec t{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return static_cast<qint64>(t.tv_sec) * 1'000'000 + t.tv_nsec / 1000;
 }
 
 QString newClientId() {
@@ -312,49 +297,6 @@ ControlOutcome Node::control(const QJsonObject& request, const QString& who, Acc
     const protocol::ParamsChanged change{next, ack.appliesAtMs, ack.appliesAtSeq};
     postToSessions([change](ListenerSession& s) { s.tellParams(change); });
     return ack;
-}
-
-std::string Node::scrapeMetrics() {
-    const auto st = m_scheduler->stats();
-    NodeMetrics::Snapshot snap;
-    snap.connections = listenerCount();
-    snap.gpuAllocatedBytes = static_cast<double>(st.gpuBytesAllocated);
-    snap.gpuTotalBytes = static_cast<double>(st.gpuBytesTotal);
-    snap.phrases = static_cast<double>(st.phrases);
-    snap.streamSeconds = static_cast<double>(m_clock->nowUs() - m_scheduler->streamStartUs()) / 1e6;
-    snap.buffersRecycled = m_ring.recycled();
-    snap.poolGrowth = m_ring.grown();
-    snap.heapTrims = m_heapTrims;
-    snap.httpStreamListeners = httpStreamListenerCount();
-    snap.synthesisLeadChunks = static_cast<double>(m_ring.publishedEnd() - m_scheduler->liveSeq());
-    snap.icecastConnected = m_icecast != nullptr && m_icecast->connected() ? 1 : 0;
-    const bool timed = lcNode().isDebugEnabled();
-    const qint64 wall0 = timed ? monotonicUs() : 0;
-    const qint64 cpu0 = timed ? threadCpuUs() : 0;
-    // Depth is collected now, so it is never older than the scrape: every loop at once.
-    std::latch refreshed(static_cast<std::ptrdiff_t>(m_loops.size()));
-    for (auto it = m_loops.rbegin(); it != m_loops.rend(); ++it) { // this thread's loop last
-        IoLoop* loop = *it;
-        loop->post([loop, &refreshed] {
-            loop->visit([](const ListenerSession& s) { s.refreshDepthMetric(); });
-            refreshed.count_down();
-        });
-    }
-    refreshed.wait();
-    if (!timed) {
-        return m_metrics->scrape(snap);
-    }
-    const qint64 wall1 = monotonicUs();
-    std::string text = m_metrics->scrape(snap);
-    const qint64 wall2 = monotonicUs();
-    qCDebug(lcNode).noquote() << QString("scrape: %1 listeners, %2 bytes; depth refresh %3 us, "
-                                         "exposition %4 us; node thread CPU %5 us")
-                                     .arg(snap.connections)
-                                     .arg(text.size())
-                                     .arg(wall1 - wall0)
-                                     .arg(wall2 - wall1)
-                                     .arg(threadCpuUs() - cpu0);
-    return text;
 }
 
 // ---- listeners -------------------------------------------------------------------------------

@@ -2,10 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 #include <QDateTime>
 
 namespace auralis {
+
+double threadCpuSeconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 qint64 Clock::wallMs() const {
     return QDateTime::currentMSecsSinceEpoch();

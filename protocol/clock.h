@@ -40,6 +40,9 @@ private:
     std::atomic<qint64> m_now;
 };
 
+/// CPU time the calling thread has used, in seconds (CLOCK_THREAD_CPUTIME_ID).
+double threadCpuSeconds();
+
 /// Reconnection backoff before attempt `attempt` (0-based): initial * 2^attempt, capped at
 /// `maxMs`, times a random factor in [0.8, 1.2) from `random01` in [0, 1).
 int backoffMs(int attempt, int initialMs, int maxMs, double random01);

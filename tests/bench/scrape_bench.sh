@@ -41,7 +41,6 @@ run_one() { # node binary -> one table row
         sleep 0.1
     done
     sleep 2 # past the connection burst: streaming only
-    : >"$out/node.err.scrapes"
     local from
     from=$(wc -l <"$out/node.err")
     : >"$out/times"
