@@ -7,6 +7,7 @@
 #include <QTcpSocket>
 #include <QThread>
 
+#include <algorithm>
 #include <vector>
 
 namespace auralis::core {
@@ -25,6 +26,7 @@ IoLoop::~IoLoop() {
     m_tearingDown = true;
     m_pacing->clear();
     m_bySerial.clear();
+    m_walk.clear();
     m_sessions.clear();
 }
 
@@ -59,6 +61,7 @@ void IoLoop::adopt(QTcpSocket* socket, ListenerSession::Identity identity,
     auto owned = std::make_unique<ListenerSession>(m_ctx, ws, identity, m_ctx.clock.nowUs());
     ListenerSession& session = *owned;
     m_bySerial[session.serial()] = &session;
+    m_walk.push_back(&session);
     m_sessions.emplace(ws, std::move(owned));
     const auto with = [this, ws](auto f) {
         return [this, ws, f](auto&&... args) {
@@ -101,6 +104,10 @@ void IoLoop::remove(WsConnection* ws) {
     m_pacing->remove(s.serial());
     m_phaseSlots.release(s.pacingSlot());
     m_bySerial.erase(s.serial());
+    if (const auto w = std::find(m_walk.begin(), m_walk.end(), &s); w != m_walk.end()) {
+        *w = m_walk.back(); // the order is no one's concern
+        m_walk.pop_back();
+    }
     m_sessions.erase(it);
     ws->deleteLater();
     m_onEnded(ended);
@@ -123,8 +130,8 @@ void IoLoop::forEach(const std::function<void(ListenerSession&)>& f) {
 }
 
 void IoLoop::visit(const std::function<void(const ListenerSession&)>& f) const {
-    for (const auto& entry : m_sessions) {
-        f(*entry.second);
+    for (const ListenerSession* s : m_walk) {
+        f(*s);
     }
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 class QTcpSocket;
 
@@ -43,8 +44,8 @@ public:
     void adopt(QTcpSocket* socket, ListenerSession::Identity identity, const QStringList& warnings);
     /// Runs `f` for every session (closing may remove sessions: f must not rely on the order).
     void forEach(const std::function<void(ListenerSession&)>& f);
-    /// Reads every session, straight from the table (no copies: a scrape's depth refresh walks
-    /// every listener); `f` must not send, close or remove anything.
+    /// Reads every session from a flat list (no copies, no hash-node chain: a scrape's depth
+    /// refresh walks every listener); `f` must not send, close or remove anything.
     void visit(const std::function<void(const ListenerSession&)>& f) const;
     /// Stops pacing and closes every connection with `code`.
     void closeAll(int code, const QString& reason);
@@ -67,6 +68,7 @@ private:
     PhaseSlots m_phaseSlots;
     std::unordered_map<WsConnection*, std::unique_ptr<ListenerSession>> m_sessions;
     std::unordered_map<quint64, ListenerSession*> m_bySerial;
+    std::vector<const ListenerSession*> m_walk; // every session, contiguous: what visit() walks
     bool m_tearingDown = false;
 };
 

@@ -377,14 +377,26 @@ void NodeMetrics::appendListenerFamilies(std::string& out) const {
 }
 
 std::string NodeMetrics::scrape(const Snapshot& s) {
-    return scrape(s, readProcessStats());
+    return scrape(s, readProcessStats(), {});
 }
 
 std::string NodeMetrics::scrape(const Snapshot& s, const ProcessStats& process) {
+    return scrape(s, process, {});
+}
+
+std::string NodeMetrics::scrape(const Snapshot& s, const std::function<void()>& beforeListeners) {
+    return scrape(s, readProcessStats(), beforeListeners);
+}
+
+std::string NodeMetrics::scrape(const Snapshot& s, const ProcessStats& process,
+                                const std::function<void()>& beforeListeners) {
     setGauges(s, process);
     std::string text;
     text.reserve(m_lastScrapeBytes + m_lastScrapeBytes / 8 + 1024);
     appendTextExposition(text, m_registry->Collect()); // collect()'s order
+    if (beforeListeners) {
+        beforeListeners();
+    }
     appendListenerFamilies(text);
     appendTextExposition(text, processFamilies(process));
     m_lastScrapeBytes = text.size();

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -128,12 +129,18 @@ public:
     /// series' labels: more than half of a live 1 000-listener scrape once).
     std::string scrape(const Snapshot& snapshot);
     std::string scrape(const Snapshot& snapshot, const ProcessStats& process);
+    /// As scrape(), calling `beforeListeners` once the node's own families are written and
+    /// before the listeners' table is read: what the listeners' values still wait for (their
+    /// sessions refreshing them on other threads) overlaps the rest of the exposition.
+    std::string scrape(const Snapshot& snapshot, const std::function<void()>& beforeListeners);
     /// Every family as prometheus-cpp collects it — the node's, then the per-listener ones (as
     /// prometheus-cpp would collect them from families of its own) — and the process_* families:
     /// what scrape() writes (the reference for tests, benchmarks).
     std::vector<prometheus::MetricFamily> collect(const ProcessStats& process) const;
 
 private:
+    std::string scrape(const Snapshot& snapshot, const ProcessStats& process,
+                       const std::function<void()>& beforeListeners);
     void setGauges(const Snapshot& snapshot, const ProcessStats& process);
     void appendListenerFamilies(std::string& out) const;
 

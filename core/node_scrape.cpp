@@ -1,4 +1,4 @@
-// GET /metrics: the node's snapshot, every I/O loop's depth refresh, then the exposition;
+// GET /metrics: the node's snapshot and exposition, every I/O loop's depth refresh alongside;
 // its timing at debug level. Node's thread. Part of Node (core/node.h).
 #include "core/node.h"
 
@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 
+#include <algorithm>
 #include <cmath>
 #include <latch>
 
@@ -30,26 +31,44 @@ std::string Node::scrapeMetrics() {
     const SteadyClock clock;
     const qint64 start = timed ? clock.nowUs() : 0;
     const double cpu0 = timed ? threadCpuSeconds() : 0;
-    // Depth is collected now, so it is never older than the scrape: every loop at once.
-    std::latch refreshed(static_cast<std::ptrdiff_t>(m_loops.size()));
-    for (auto it = m_loops.rbegin(); it != m_loops.rend(); ++it) { // this thread's loop last
-        IoLoop* loop = *it;
-        loop->post([loop, &refreshed] {
-            loop->visit([](const ListenerSession& s) { s.refreshDepthMetric(); });
+    // Depth is collected now, so it is never older than the scrape: the other loops refresh
+    // their listeners while this thread writes the node's families and then refreshes its own
+    // loop's; the listeners' series are written once every loop is done.
+    const qint64 now = m_clock->nowUs();
+    std::latch refreshed(std::max<std::ptrdiff_t>(0, std::ssize(m_loops) - 1));
+    for (std::size_t i = 1; i < m_loops.size(); ++i) { // [0] is this thread's
+        IoLoop* loop = m_loops[i];
+        loop->post([loop, now, &refreshed] {
+            loop->visit([now](const ListenerSession& s) { s.refreshDepthMetric(now); });
             refreshed.count_down();
         });
     }
-    refreshed.wait();
-    const qint64 refreshedAt = timed ? clock.nowUs() : 0;
-    std::string text = m_metrics->scrape(snap);
+    qint64 familiesUs = 0;
+    qint64 refreshUs = 0;
+    std::string text = m_metrics->scrape(snap, [&] {
+        const qint64 familiesAt = timed ? clock.nowUs() : 0;
+        if (!m_loops.empty()) {
+            m_loops.front()->visit([now](const ListenerSession& s) { s.refreshDepthMetric(now); });
+        }
+        refreshed.wait();
+        if (timed) {
+            familiesUs = familiesAt - start;
+            refreshUs = clock.nowUs() - familiesAt;
+        }
+    });
     if (timed) {
+        const qint64 totalUs = clock.nowUs() - start;
         qCDebug(lcNode).noquote()
-            << QString("scrape: %1 listeners, %2 bytes; depth refresh %3 us, exposition %4 us; "
-                       "node thread CPU %5 us")
+            << QString(
+                   "scrape: %1 listeners, %2 bytes; %3 us: node families and /proc %4 us, depth "
+                   "refresh (this loop, then waiting for the others) %5 us, listeners and "
+                   "process %6 us; node thread CPU %7 us")
                    .arg(snap.connections)
                    .arg(text.size())
-                   .arg(refreshedAt - start)
-                   .arg(clock.nowUs() - refreshedAt)
+                   .arg(totalUs)
+                   .arg(familiesUs)
+                   .arg(refreshUs)
+                   .arg(totalUs - familiesUs - refreshUs)
                    .arg(std::llround((threadCpuSeconds() - cpu0) * 1e6));
     }
     return text;

@@ -84,18 +84,21 @@ qint64 ListenerSession::messageBytes() const {
     return protocol::kBinaryHeaderBytes + protocol::kChunkBytes;
 }
 
-qint64 ListenerSession::depthChunks() const {
-    const qint64 now = m_ctx.clock.nowUs();
-    if (m_reported && now - m_reportUs <= 5'000'000) {
-        return std::llround(m_reportBufferMs / protocol::kChunkMs);
-    }
+qint64 ListenerSession::depthChunks(qint64 nowUs) const {
+    return reportIsFresh(nowUs) ? std::llround(m_reportBufferMs / protocol::kChunkMs)
+                                : estimatedDepthChunks();
+}
+
+qint64 ListenerSession::estimatedDepthChunks() const {
     const qint64 messageBytes = this->messageBytes();
     const qint64 unsentChunks = (m_ws->unsentBytes() + messageBytes - 1) / messageBytes;
     return std::max<qint64>(0, m_cursor - m_ctx.scheduler.liveSeq() - unsentChunks);
 }
 
-void ListenerSession::refreshDepthMetric() const {
-    m_metrics.setDepth(static_cast<double>(depthChunks()));
+void ListenerSession::refreshDepthMetric(qint64 nowUs) const {
+    if (!reportIsFresh(nowUs)) { // else onReport() set it
+        m_metrics.setDepth(static_cast<double>(estimatedDepthChunks()));
+    }
 }
 
 void ListenerSession::sendChunk(qint64 nowUs) {
@@ -216,7 +219,7 @@ void ListenerSession::sendStatus(qint64 nowUs) {
     m_lastStatusUs = nowUs;
     protocol::Status s;
     s.seq = m_cursor - 1;
-    s.depthChunks = depthChunks();
+    s.depthChunks = depthChunks(nowUs);
     s.tier = m_tier.current();
     s.targetMs = protocol::tierTargetMs(s.tier);
     s.jitterMs = m_tier.jitterP95();
@@ -343,6 +346,7 @@ void ListenerSession::onReport(const protocol::Report& report, qint64 nowUs) {
     }
     m_reported = true;
     m_reportBufferMs = report.bufferMs;
+    m_metrics.setDepth(static_cast<double>(std::llround(report.bufferMs / protocol::kChunkMs)));
     m_reportUnderruns = count;
     m_reportUs = nowUs;
 }
@@ -357,7 +361,7 @@ ListenerInfo ListenerSession::info(qint64 nowUs) const {
     i.targetMs = protocol::tierTargetMs(m_tier.current());
     i.connectedSeconds = static_cast<double>(nowUs - m_connectedUs) / 1e6;
     i.cursor = m_cursor;
-    i.depthChunks = depthChunks();
+    i.depthChunks = depthChunks(nowUs);
     i.sent = m_sent;
     i.underruns = m_underruns;
     i.dropped = m_dropped;

@@ -111,15 +111,19 @@ public:
     /// in chunks — its own report when it reported in the last 5 s, else the node's estimate:
     /// chunks delivered ahead of the live edge minus what the peer has not taken yet (Qt's
     /// buffer and the kernel's send queue). A listener that stops reading falls to 0.
-    qint64 depthChunks() const;
-    /// Sets its buffer_depth_chunks gauge (at scrape time).
-    void refreshDepthMetric() const;
+    qint64 depthChunks() const { return depthChunks(m_ctx.clock.nowUs()); }
+    qint64 depthChunks(qint64 nowUs) const;
+    /// Brings its buffer_depth_chunks gauge up to `nowUs` (at scrape time): the estimate, unless
+    /// a report of the last 5 s set it when it came.
+    void refreshDepthMetric(qint64 nowUs) const;
     ListenerInfo info(qint64 nowUs) const;
     Access access() const { return m_access; }
 
 private:
     bool allowMessage();
     qint64 messageBytes() const; // one audio message, about (the backlog's unit)
+    bool reportIsFresh(qint64 nowUs) const { return m_reported && nowUs - m_reportUs <= 5'000'000; }
+    qint64 estimatedDepthChunks() const;
     void send(const QJsonObject& message);
     void sendChunk(qint64 nowUs);
     /// Opus only: the chunk at the cursor is not encoded yet and not late (or nothing was

@@ -65,12 +65,15 @@ def q(v, p):
 first = [t[0] for t in times]
 last = [t[1] for t in times]
 parts = [tuple(int(x) for x in re.findall(r"(\d+) us", l)) for l in open(log_file)]
+# Per scrape: (node thread CPU, wall time in the node, of it waiting on the depth refresh).
+# Older nodes log "depth refresh R us, exposition E us; node thread CPU C us", this tree's
+# "T us: node families F us, depth refresh R us, listeners and process L us; ... CPU C us".
+parts = [(p[2], p[0] + p[1], p[0]) if len(p) == 3 else (p[4], p[0], p[2])
+         for p in parts if len(p) in (3, 5)]
 node = "-"
 if parts:
-    node = "%.2f (refresh %.2f, exposition %.2f)" % (
-        statistics.median(p[2] for p in parts) / 1000,
-        statistics.median(p[0] for p in parts) / 1000,
-        statistics.median(p[1] for p in parts) / 1000)
+    node = "%.2f (wall %.2f, of it depth refresh %.2f)" % tuple(
+        statistics.median(p[i] for p in parts) / 1000 for i in range(3))
 try:
     o = json.load(open(load_file))["overall"]
     gaps = "%d" % o["gaps"]
@@ -82,7 +85,7 @@ PY
 }
 
 echo "== $(date -u +%FT%TZ) $(nproc) cores; $listeners ${FORMAT:-binary} listeners, $scrapes scrapes 0.25 s apart"
-printf '| node | round | listeners | first byte p50 / p90 (ms) | last byte p50 / p90 (ms) | node thread CPU per scrape, p50 (ms) | seq gaps |\n'
+printf '| node | round | listeners | first byte p50 / p90 (ms) | last byte p50 / p90 (ms) | node thread CPU per scrape (wall in the node, of it depth refresh), p50 (ms) | seq gaps |\n'
 printf '|---|---|---|---|---|---|---|\n'
 for r in $(seq 1 "$rounds"); do
     for bin in "${nodes[@]}"; do

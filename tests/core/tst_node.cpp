@@ -694,6 +694,16 @@ private slots:
         // estimate about 10).
         normal.ws.sendText(R"({"type":"report","buffer_ms":2500,"underruns":0})");
         QTRY_COMPARE(depth("normal"), qint64{25});
+        // /metrics has it from the report itself (the scrape's refresh leaves a fresh report's
+        // depth alone), and the node's estimate again once the report is over 5 s old.
+        const auto scraped = [&] {
+            const std::string t = node->scrapeMetrics();
+            const std::string key = "buffer_depth_chunks{client_id=\"normal\"} ";
+            const auto at = t.find(key);
+            return at == std::string::npos ? -1.0 : std::stod(t.substr(at + key.size()));
+        };
+        QCOMPARE(scraped(), 25.0);
+        QTRY_VERIFY_WITH_TIMEOUT(scraped() >= 8 && scraped() <= 12, 8000);
     }
 
     void requestingATierGrowsTheBuffer() {

@@ -201,6 +201,22 @@ private slots:
         QVERIFY(ours.size() > 500'000);
     }
 
+    void scrapeReadsListenersOnlyAfterItsHook() {
+        // The listeners' values are read after the hook (the node's I/O loops refresh their
+        // depth in it): what the hook sets is what is scraped, and it runs once.
+        NodeMetrics metrics;
+        NodeMetrics::Listener& l = metrics.addListener("late");
+        l.setDepth(3);
+        int calls = 0;
+        const std::string text = metrics.scrape(NodeMetrics::Snapshot{}, [&] {
+            ++calls;
+            l.setDepth(11);
+        });
+        QCOMPARE(calls, 1);
+        QVERIFY(text.find("buffer_depth_chunks{client_id=\"late\"} 11\n") != std::string::npos);
+        metrics.removeListener(l);
+    }
+
     void scrapeWritesWhatPrometheusCppCollects() {
         // scrape() writes the per-listener series from its own table: the same families and
         // lines as prometheus-cpp's TextSerializer over a registry of its own that the test
