@@ -1,6 +1,7 @@
 #include "player/local_player.h"
 
 #include "client/listener.h"
+#include "protocol/clock.h"
 
 #include <QAudioDevice>
 #include <QAudioSink>
@@ -38,8 +39,8 @@ LocalPlayer::LocalPlayer(QObject* parent)
     : QObject(parent), m_buffer(kSampleRate, 1000, kMaxBufferMs),
       m_feed(std::make_unique<Feed>(m_buffer)), m_tick(this) {
     qRegisterMetaType<PlayerState>();
-    m_clientId = QString("dashboard-%1").arg(QRandomGenerator::global()->bounded(1 << 24), 6, 16,
-                                             QChar('0'));
+    m_clientId = QString("dashboard-%1")
+                     .arg(QRandomGenerator::global()->bounded(1 << 24), 6, 16, QChar('0'));
     m_state.clientId = m_clientId;
     m_tick.setInterval(250);
     connect(&m_tick, &QTimer::timeout, this, &LocalPlayer::tick);
@@ -168,7 +169,9 @@ void LocalPlayer::connectListener() {
     o.insecure = m_insecure;
     o.externalPlayout = true;
     o.backoffMaxMs = 5000;
-    m_listener = std::make_unique<client::ListenerClient>(o, m_clock);
+    // The listener may outlive this player (dropListener() lets it finish its closing
+    // handshake): its clock must too.
+    m_listener = std::make_unique<client::ListenerClient>(o, steadyClock());
     connect(m_listener.get(), &client::ListenerClient::audio, this,
             [this](qint64, const QByteArray& pcm, bool) {
                 m_buffer.push(reinterpret_cast<const std::int16_t*>(pcm.constData()),

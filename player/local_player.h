@@ -5,7 +5,6 @@
 #pragma once
 
 #include "player/playout_buffer.h"
-#include "protocol/clock.h"
 
 #include <QObject>
 #include <QSslCertificate>
@@ -26,11 +25,11 @@ struct PlayerState {
     bool wanted = false;  // play() was asked for and stop() was not
     bool audible = false; // sound goes to the device now (it may be muted)
     bool muted = false;
-    int volume = 100;     // percent, on a logarithmic scale
-    QString node;         // what it plays: http(s)://HOST:PORT (never a token)
-    QString clientId;     // how that node names this listener
-    double bufferMs = 0;  // audio held here and in the device, before it runs dry
-    int targetMs = 0;     // the buffer it fills before playing (the node's tier)
+    int volume = 100;    // percent, on a logarithmic scale
+    QString node;        // what it plays: http(s)://HOST:PORT (never a token)
+    QString clientId;    // how that node names this listener
+    double bufferMs = 0; // audio held here and in the device, before it runs dry
+    int targetMs = 0;    // the buffer it fills before playing (the node's tier)
     quint64 underruns = 0;
     QString note; // what it is doing or why nothing is heard ("no audio output device: …")
 };
@@ -67,7 +66,6 @@ private:
     void publish();
     QString note() const;
 
-    SteadyClock m_clock;
     PlayoutBuffer m_buffer;
     class Feed;
     std::unique_ptr<Feed> m_feed;

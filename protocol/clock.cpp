@@ -14,6 +14,11 @@ double threadCpuSeconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+const Clock& steadyClock() {
+    static const Clock* const clock = new SteadyClock; // never destroyed: see clock.h
+    return *clock;
+}
+
 qint64 Clock::wallMs() const {
     return QDateTime::currentMSecsSinceEpoch();
 }

@@ -27,6 +27,10 @@ public:
     }
 };
 
+/// A steady clock that is never destroyed: for objects that may outlive whoever made them
+/// (a listener finishing its closing handshake after its player is gone).
+const Clock& steadyClock();
+
 /// A clock that moves only when told to (tests).
 class ManualClock final : public Clock {
 public:
