@@ -98,8 +98,9 @@ void addNodeStreamOptions(QCommandLineParser& args) {
     args.addOptions({
         {"pacing-slot-ms",
          "Listeners are paced on phases this many ms apart, spread evenly, so that they share "
-         "the event loop's wake-ups: less CPU, a little more send jitter (a divisor of 100, "
-         "e.g. 5 or 10; default 0: each listener on the phase at which it joined).",
+         "the event loop's wake-ups: more send jitter, and on the epoll event loop no CPU "
+         "saved (a divisor of 100, e.g. 5 or 10; default 0: each listener on the phase at "
+         "which it joined).",
          "ms", "0"},
         {"io-threads",
          QString("Event loops that serve listeners, each in a thread with its own pacing: the "
