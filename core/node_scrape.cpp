@@ -6,6 +6,8 @@
 #include "core/log.h"
 #include "core/metrics.h"
 
+#include <QScopeGuard>
+
 #include <algorithm>
 #include <cmath>
 #include <latch>
@@ -43,6 +45,8 @@ std::string Node::scrapeMetrics() {
             refreshed.count_down();
         });
     }
+    // The loops count the latch down whatever happens here: never leave before they have.
+    const auto waitForLoops = qScopeGuard([&refreshed] { refreshed.wait(); });
     qint64 familiesUs = 0;
     qint64 refreshUs = 0;
     std::string text = m_metrics->scrape(snap, [&] {

@@ -95,6 +95,9 @@ void LocalPlayer::halt() {
 
 void LocalPlayer::dropListener() {
     if (m_listener) {
+        // Nothing it still receives or says while it closes is this player's any more (a late
+        // welcome would read m_listener, a late chunk would land in the restarted buffer).
+        disconnect(m_listener.get(), nullptr, this, nullptr);
         m_listener->stop();
         m_listener.release()->deleteLater(); // after its closing handshake
     }
