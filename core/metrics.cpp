@@ -376,16 +376,12 @@ void NodeMetrics::appendListenerFamilies(std::string& out) const {
     }
 }
 
-std::string NodeMetrics::scrape(const Snapshot& s) {
-    return scrape(s, readProcessStats(), {});
+std::string NodeMetrics::scrape(const Snapshot& s, const std::function<void()>& beforeListeners) {
+    return scrape(s, readProcessStats(), beforeListeners);
 }
 
 std::string NodeMetrics::scrape(const Snapshot& s, const ProcessStats& process) {
     return scrape(s, process, {});
-}
-
-std::string NodeMetrics::scrape(const Snapshot& s, const std::function<void()>& beforeListeners) {
-    return scrape(s, readProcessStats(), beforeListeners);
 }
 
 std::string NodeMetrics::scrape(const Snapshot& s, const ProcessStats& process,

@@ -127,12 +127,11 @@ public:
     /// TextSerializer writes for collect() (a family's listeners in the order of their slots).
     /// The per-listener series are written straight from the table (no Collect() copy of every
     /// series' labels: more than half of a live 1 000-listener scrape once).
-    std::string scrape(const Snapshot& snapshot);
+    /// `beforeListeners` (if any) runs once the node's own families are written and before the
+    /// listeners' table is read: what the listeners' values still wait for (their sessions
+    /// refreshing them on other threads) overlaps the rest of the exposition.
+    std::string scrape(const Snapshot& snapshot, const std::function<void()>& beforeListeners = {});
     std::string scrape(const Snapshot& snapshot, const ProcessStats& process);
-    /// As scrape(), calling `beforeListeners` once the node's own families are written and
-    /// before the listeners' table is read: what the listeners' values still wait for (their
-    /// sessions refreshing them on other threads) overlaps the rest of the exposition.
-    std::string scrape(const Snapshot& snapshot, const std::function<void()>& beforeListeners);
     /// Every family as prometheus-cpp collects it — the node's, then the per-listener ones (as
     /// prometheus-cpp would collect them from families of its own) — and the process_* families:
     /// what scrape() writes (the reference for tests, benchmarks).

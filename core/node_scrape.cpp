@@ -8,7 +8,6 @@
 
 #include <QScopeGuard>
 
-#include <algorithm>
 #include <cmath>
 #include <latch>
 
@@ -37,7 +36,7 @@ std::string Node::scrapeMetrics() {
     // their listeners while this thread writes the node's families and then refreshes its own
     // loop's; the listeners' series are written once every loop is done.
     const qint64 now = m_clock->nowUs();
-    std::latch refreshed(std::max<std::ptrdiff_t>(0, std::ssize(m_loops) - 1));
+    std::latch refreshed(std::ssize(m_loops) - 1);     // startIoLoops() makes at least one
     for (std::size_t i = 1; i < m_loops.size(); ++i) { // [0] is this thread's
         IoLoop* loop = m_loops[i];
         loop->post([loop, now, &refreshed] {
@@ -51,9 +50,7 @@ std::string Node::scrapeMetrics() {
     qint64 refreshUs = 0;
     std::string text = m_metrics->scrape(snap, [&] {
         const qint64 familiesAt = timed ? clock.nowUs() : 0;
-        if (!m_loops.empty()) {
-            m_loops.front()->visit([now](const ListenerSession& s) { s.refreshDepthMetric(now); });
-        }
+        m_loops.front()->visit([now](const ListenerSession& s) { s.refreshDepthMetric(now); });
         refreshed.wait();
         if (timed) {
             familiesUs = familiesAt - start;

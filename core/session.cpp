@@ -85,8 +85,7 @@ qint64 ListenerSession::messageBytes() const {
 }
 
 qint64 ListenerSession::depthChunks(qint64 nowUs) const {
-    return reportIsFresh(nowUs) ? std::llround(m_reportBufferMs / protocol::kChunkMs)
-                                : estimatedDepthChunks();
+    return reportIsFresh(nowUs) ? reportedDepthChunks() : estimatedDepthChunks();
 }
 
 qint64 ListenerSession::estimatedDepthChunks() const {
@@ -346,7 +345,7 @@ void ListenerSession::onReport(const protocol::Report& report, qint64 nowUs) {
     }
     m_reported = true;
     m_reportBufferMs = report.bufferMs;
-    m_metrics.setDepth(static_cast<double>(std::llround(report.bufferMs / protocol::kChunkMs)));
+    m_metrics.setDepth(static_cast<double>(reportedDepthChunks()));
     m_reportUnderruns = count;
     m_reportUs = nowUs;
 }

@@ -18,6 +18,7 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <cmath>
 #include <functional>
 #include <variant>
 
@@ -111,7 +112,6 @@ public:
     /// in chunks — its own report when it reported in the last 5 s, else the node's estimate:
     /// chunks delivered ahead of the live edge minus what the peer has not taken yet (Qt's
     /// buffer and the kernel's send queue). A listener that stops reading falls to 0.
-    qint64 depthChunks() const { return depthChunks(m_ctx.clock.nowUs()); }
     qint64 depthChunks(qint64 nowUs) const;
     /// Brings its buffer_depth_chunks gauge up to `nowUs` (at scrape time): the estimate, unless
     /// a report of the last 5 s set it when it came.
@@ -123,6 +123,9 @@ private:
     bool allowMessage();
     qint64 messageBytes() const; // one audio message, about (the backlog's unit)
     bool reportIsFresh(qint64 nowUs) const { return m_reported && nowUs - m_reportUs <= 5'000'000; }
+    qint64 reportedDepthChunks() const {
+        return std::llround(m_reportBufferMs / protocol::kChunkMs);
+    }
     qint64 estimatedDepthChunks() const;
     void send(const QJsonObject& message);
     void sendChunk(qint64 nowUs);
